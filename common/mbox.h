@@ -1,0 +1,52 @@
+/* mbox: the archive reader.  One interface over an mbox (mboxo or mboxrd quoting), a gzip'd
+ * mbox or message (detected by its magic bytes, not its name), a Maildir (cur/ and new/), a
+ * directory of message files, a single message file (.eml) and stdin ("-").
+ *
+ * Every message is returned, so the caller can account for all of them.  The data handed
+ * out always has LF line ends (CRLF and lone CR are converted), the mbox "From " line is
+ * removed and mboxrd ">From " quoting undone.  Memory stays bounded: a message longer than
+ * MBOX_MAX_MSG is cut there and flagged. */
+#ifndef RB_MBOX_H
+#define RB_MBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MBOX_MAX_MSG (8u << 20)
+
+struct mbox_msg {
+	const char *data;          /* the message (headers, blank line, body); valid until the next call */
+	size_t len;
+	size_t hdr_len;            /* length of the header block, including the blank line after it */
+	const char *file;          /* display name of the file the message came from */
+	unsigned long long offset; /* byte offset of the message in its (decompressed) file */
+	const char *source;        /* DESIGN.md's source column: "FILE:OFFSET" in an mbox, else the path */
+	bool truncated;            /* longer than MBOX_MAX_MSG: data holds the first part */
+	bool body_skipped;         /* the filter declined it: data holds only the header block */
+};
+
+/* Decides from the header block (LF line ends) whether a message's body is wanted.
+ * Returning false lets the reader skip the body without copying or converting it. */
+typedef bool (*mbox_filter_fn)(const char *hdr, size_t len, void *arg);
+
+struct mbox_reader;
+
+struct mbox_stats {
+	unsigned long long files;     /* files opened (a Maildir counts each message file) */
+	unsigned long long messages;  /* messages returned */
+	unsigned long long truncated; /* messages cut at MBOX_MAX_MSG */
+	unsigned long long errors;    /* read errors, corrupt gzip streams, unreadable files (reported) */
+	unsigned long long bytes;     /* bytes read (decompressed) */
+};
+
+/* Open an input: a path or "-" for stdin.  Returns NULL after reporting when it cannot
+ * be opened at all. */
+struct mbox_reader *mbox_open(const char *path);
+void mbox_set_filter(struct mbox_reader *r, mbox_filter_fn fn, void *arg);
+/* 1: a message in *m; 0: end of this input; -1: an error was reported and the input ends
+ * here (messages before it were returned). */
+int mbox_next(struct mbox_reader *r, struct mbox_msg *m);
+const struct mbox_stats *mbox_get_stats(const struct mbox_reader *r);
+void mbox_close(struct mbox_reader *r);
+
+#endif

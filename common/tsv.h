@@ -1,0 +1,75 @@
+/* tsv: the record stream between the filters (DESIGN.md, "The record stream").
+ *
+ * The writer is the only place that escapes and the reader the only place that
+ * unescapes: TAB, LF, CR and backslash inside a field travel as \t \n \r \\. */
+#ifndef RB_TSV_H
+#define RB_TSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* A record longer than this is reported and skipped, so memory stays bounded. */
+#define TSV_MAX_LINE (16u << 20)
+
+struct tsv_reader {
+	FILE *fp;
+	const char *name;          /* for messages: "stdin" or the path */
+	unsigned long long lineno; /* line of the current record */
+	/* input buffering (private) */
+	char *in;
+	size_t inlen, inpos, incap;
+	bool eof;
+	/* the current raw line (private) */
+	char *line;
+	size_t linecap;
+	bool warned_cr;
+	/* the header */
+	size_t ncols;
+	char **cols;
+	/* the current record: unescaped, NUL-terminated fields and their lengths */
+	char **field;
+	size_t *flen;
+	/* accounting */
+	unsigned long long nrecords; /* records returned */
+	unsigned long long nbad;     /* records reported and skipped */
+};
+
+/* Start reading a stream: reads and checks the header line.  Returns 1 when a header was
+ * read, 0 on an empty stream (nothing to do), -1 on an error (reported). */
+int tsv_open(struct tsv_reader *r, FILE *fp, const char *name);
+/* Next record: 1 a record, 0 end of stream, -1 read error (reported).  Malformed records
+ * (wrong field count, over-long line, bad escape) are reported, counted in nbad and skipped. */
+int tsv_read(struct tsv_reader *r);
+void tsv_close(struct tsv_reader *r);
+
+/* Index of a column by name, or -1. */
+ssize_t tsv_column(const struct tsv_reader *r, const char *name);
+/* Value of a column of the current record, "" when the column is absent (idx < 0). */
+const char *tsv_get(const struct tsv_reader *r, ssize_t idx);
+
+/* Escape one field into fp.  Returns 0, or -1 on a write error. */
+int tsv_write_field(FILE *fp, const char *s, size_t len);
+/* Write n fields (lens may be NULL for NUL-terminated fields) and a newline. */
+int tsv_write_record(FILE *fp, const char *const *fields, const size_t *lens, size_t n);
+/* Unescape src in place; returns the new length, or -1 on a dangling or unknown escape. */
+ssize_t tsv_unescape(char *s, size_t len);
+
+/* A filter's output plan: every input column passes through in order; each owned column
+ * replaces an input column of the same name or is appended at the end. */
+struct tsv_plan {
+	size_t nin;      /* input columns */
+	size_t nowned;   /* owned columns */
+	ssize_t *slot;   /* for each owned column: input index it replaces, or -1 */
+	const char *const *owned;
+	ssize_t *out_of; /* for each input column: owned index replacing it, or -1 */
+};
+void tsv_plan_init(struct tsv_plan *p, const struct tsv_reader *r, const char *const *owned, size_t nowned);
+void tsv_plan_free(struct tsv_plan *p);
+int tsv_plan_write_header(const struct tsv_plan *p, const struct tsv_reader *r, FILE *fp);
+/* Write the current record of r with the owned values (lens may be NULL). */
+int tsv_plan_write(const struct tsv_plan *p, const struct tsv_reader *r, const char *const *vals,
+	const size_t *lens, FILE *fp);
+
+#endif
