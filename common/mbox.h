@@ -42,6 +42,9 @@ struct mbox_stats {
 /* Open an input: a path or "-" for stdin.  Returns NULL after reporting when it cannot
  * be opened at all. */
 struct mbox_reader *mbox_open(const char *path);
+/* The same, starting at a byte offset of the (decompressed) file, which should be a message
+ * boundary recorded by an earlier run; offsets in the returned messages stay absolute. */
+struct mbox_reader *mbox_open_at(const char *path, unsigned long long offset);
 void mbox_set_filter(struct mbox_reader *r, mbox_filter_fn fn, void *arg);
 /* 1: a message in *m; 0: end of this input; -1: an error was reported and the input ends
  * here (messages before it were returned). */
