@@ -135,6 +135,7 @@ struct scan {
 	struct rb_buf html;      /* its HTML parts as text, used when there is no plain text */
 	struct rb_buf orig;      /* the header block of the returned message */
 	struct rb_buf feedback;  /* the message/feedback-report part */
+	struct rb_buf attached;  /* the first returned message, whole (a forwarded bounce) */
 	struct dsn_report dsn;
 	bool has_feedback;
 	bool has_dsn_part;
@@ -242,11 +243,36 @@ addr_in(const char *v)
 
 /* ---- codes ---- */
 
-/* An RFC 3463 code in s ("5.1.1", "#5.1.10"), copied to out; false if none. */
+static bool find_status_from(const char *s, char *out, size_t outlen, bool after_reply);
+
+/* An RFC 3463 code in s ("5.1.1", "#5.1.10"), copied to out; false if none.  A code
+ * that follows an SMTP reply code ("550-5.7.1", "550 '5.7.1") is the remote server's
+ * own and is preferred over one a relay wrote before it. */
 static bool
 find_status(const char *s, char *out, size_t outlen)
 {
+	return find_status_from(s, out, outlen, true) || find_status_from(s, out, outlen, false);
+}
+
+static bool
+after_reply_code(const char *s, const char *p)
+{
+	const char *q = p;
+
+	while (q > s && (q[-1] == '\'' || q[-1] == '"' || q[-1] == ' ' || q[-1] == '-' || q[-1] == '#'))
+		q--;
+	if (q - s < 3 || q == p)
+		return false;
+	return (q[-3] == '2' || q[-3] == '4' || q[-3] == '5') && isdigit((unsigned char)q[-2]) &&
+	    isdigit((unsigned char)q[-1]) && (q - s == 3 || !isalnum((unsigned char)q[-4]));
+}
+
+static bool
+find_status_from(const char *s, char *out, size_t outlen, bool after_reply)
+{
 	for (const char *p = s; *p; p++) {
+		if (after_reply && !after_reply_code(s, p))
+			continue;
 		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
 			continue;
 		if (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
@@ -464,8 +490,10 @@ on_part(const struct mime_part *p, void *arg)
 		sc->has_feedback = true;
 		rb_buf_add(&sc->feedback, p->body, p->body_len);
 	} else if (strncmp(p->type, "message/", 8) == 0 || strcmp(p->type, "text/rfc822-headers") == 0) {
-		if (sc->orig.len == 0)
+		if (sc->orig.len == 0) {
 			rb_buf_add(&sc->orig, p->body, mime_header_len(p->body, p->body_len));
+			rb_buf_add(&sc->attached, p->body, p->body_len);
+		}
 	} else if (p->depth > 0 && looks_like_message_headers(p->hdr, p->hdr_len)) {
 		if (sc->orig.len == 0)
 			rb_buf_add(&sc->orig, p->hdr, p->hdr_len);
@@ -581,6 +609,16 @@ message_header_line(const struct line *l)
 	return false;
 }
 
+static bool
+common_header(const struct line *l)
+{
+	static const char *const names[] = {"Subject:", "Date:", "From:", "To:"};
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (l->n >= strlen(names[i]) && strncasecmp(l->s, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 /* Index of the first line of the returned message in the text, or n. */
 static size_t
 find_cut(const struct line *v, size_t n)
@@ -594,10 +632,17 @@ find_cut(const struct line *v, size_t n)
 			if (hit)
 				return i;
 		}
-		if (message_header_line(&v[i]) && i + 1 < n &&
-		    (message_header_line(&v[i + 1]) || (v[i + 1].n && (v[i + 1].s[0] == ' ' || v[i + 1].s[0] == '\t')))) {
-			/* "Received: from x\n\tby y" or two header lines in a row */
-			if (message_header_line(&v[i + 1]) || strncasecmp(v[i].s, "Received:", 9) == 0)
+		/* a header block at column 0: "Received:", or header lines in a row of which
+		 * one is more than Subject, Date, From or To (those are quoted in notices) */
+		if (message_header_line(&v[i])) {
+			if (strncasecmp(v[i].s, "Received:", 9) == 0 || strncasecmp(v[i].s, "Return-Path:", 12) == 0)
+				return i;
+			bool other = false;
+			size_t k;
+			for (k = i; k < n && k < i + 5 && message_header_line(&v[k]); k++)
+				if (!common_header(&v[k]))
+					other = true;
+			if (k - i >= 2 && other)
 				return i;
 		}
 	}
@@ -989,8 +1034,49 @@ dsn_records(struct scan *sc, struct bounce_result *res)
 	}
 }
 
+static void analyse(const char *msg, size_t len, struct bounce_result *res, int depth);
+
 void
 bounce_analyse(const char *msg, size_t len, struct bounce_result *res)
+{
+	analyse(msg, len, res, 0);
+}
+
+/* A notice that returns another notice (forwarded by a relay or a filter): the inner one
+ * names the recipients.  Adopts its records and returns true when it has some. */
+static bool
+inner_bounce(const struct scan *sc, struct bounce_result *res, int depth)
+{
+	struct bounce_result in;
+	const char *m = S(&sc->attached);
+	size_t hl = mime_header_len(m, sc->attached.len);
+	struct rb_buf v = {0};
+	bool daemon_like;
+
+	if (depth >= 2 || sc->attached.len == 0)
+		return false;
+	mime_header(m, hl, "Content-Type", &v);
+	daemon_like = contains_ci(S(&v), "report");
+	mime_header(m, hl, "From", &v);
+	daemon_like = daemon_like || contains_ci(S(&v), "mailer-daemon") || contains_ci(S(&v), "postmaster");
+	rb_buf_free(&v);
+	if (!daemon_like)
+		return false;
+	analyse(m, sc->attached.len, &in, depth + 1);
+	if (in.kind != BOUNCE_FAILURE || in.n == 0 || in.rec[0].recipient[0] == '\0') {
+		bounce_result_free(&in);
+		return false;
+	}
+	res->rec = in.rec;
+	res->n = in.n;
+	res->mta = in.mta;
+	res->message_id = in.message_id;
+	res->subject = in.subject;
+	return true;
+}
+
+static void
+analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 {
 	struct top t;
 	struct scan sc;
@@ -1036,6 +1122,8 @@ bounce_analyse(const char *msg, size_t len, struct bounce_result *res)
 		if (res->n > 0 && sc.has_dsn_part) {
 			res->kind = BOUNCE_FAILURE;
 			res->mta = rb_xstrdup("rfc3464");
+		} else if (res->n == 0 && inner_bounce(&sc, res, depth)) {
+			res->kind = BOUNCE_FAILURE;
 		} else {
 			if (res->n == 0 && (strong || t.daemon || wording))
 				scan_text(&t, &sc, res, strong);
@@ -1068,7 +1156,9 @@ bounce_analyse(const char *msg, size_t len, struct bounce_result *res)
 		if (!bounce_iso_date(S(&d), res->date, sizeof res->date))
 			res->date[0] = '\0';
 		rb_buf_free(&d);
-		if (res->kind == BOUNCE_AUTOREPLY) {
+		if (res->message_id) {
+			/* taken from an inner notice */
+		} else if (res->kind == BOUNCE_AUTOREPLY) {
 			mime_header(msg, t.hlen, "In-Reply-To", &v);
 			res->message_id = rb_xstrdup(S(&v));
 			res->subject = rb_xstrdup("");
@@ -1085,6 +1175,7 @@ bounce_analyse(const char *msg, size_t len, struct bounce_result *res)
 	rb_buf_free(&sc.html);
 	rb_buf_free(&sc.orig);
 	rb_buf_free(&sc.feedback);
+	rb_buf_free(&sc.attached);
 	dsn_free(&sc.dsn);
 }
 

@@ -539,6 +539,28 @@ walk_multipart(struct walk *w, const char *body, size_t len, const char *boundar
 		walk_entity(w, part, (size_t)(body + len - part), depth, attached);
 }
 
+/* A multipart without a boundary parameter (often a broken fold of the Content-Type):
+ * take the first "--" line of the body as its boundary. */
+static bool
+guess_boundary(const char *body, size_t len, struct rb_buf *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *line = body + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+		if (llen > 3 && line[0] == '-' && line[1] == '-') {
+			rb_buf_clear(out);
+			rb_buf_add(out, line + 2, llen - 2);
+			while (out->len && (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\r'))
+				out->data[--out->len] = '\0';
+			return out->len > 0;
+		}
+		i += llen + 1;
+	}
+	return false;
+}
+
 static void
 walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached)
 {
@@ -559,8 +581,9 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 	}
 	mime_header(msg, hlen, "Content-Type", &ct);
 	mime_media_type(ct.data, &type);
-	if (strncmp(type.data, "multipart/", 10) == 0 && mime_param(ct.data, "boundary", &param) &&
-	    param.len > 0) {
+	if (strncmp(type.data, "multipart/", 10) == 0 &&
+	    ((mime_param(ct.data, "boundary", &param) && param.len > 0) ||
+	    guess_boundary(body, blen, &param))) {
 		if (depth < MIME_MAX_DEPTH)
 			walk_multipart(w, body, blen, param.data, depth + 1, attached);
 		goto done;
