@@ -764,6 +764,9 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	char code[8], st[16];
 	if (letters && (find_smtp_code(S(out), code) || find_status(S(out), st, sizeof st)))
 		return;
+	/* "because:" only announces the reason */
+	if (letters && out->len < 40 && out->data[out->len - 1] == ':')
+		letters = false;
 	/* a line with an SMTP reply or status code anywhere before the returned message */
 	for (i = 0; i < cut; i++) {
 		char *l = rb_xstrndup(v[i].s, v[i].n);
@@ -783,12 +786,20 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	}
 	if (letters)
 		return;
-	/* the next paragraph */
-	for (i = c->line + 1; i < end && blank_line(&v[i]); i++)
-		;
-	for (; i < end && !blank_line(&v[i]) && out->len < MAX_DIAG; i++) {
-		rb_buf_add(out, v[i].s, v[i].n);
-		rb_buf_addc(out, ' ');
+	/* the next paragraph, or the one after it when that only announces it ("because:") */
+	i = c->line + 1;
+	for (int para = 0; para < 2; para++) {
+		rb_buf_clear(out);
+		for (; i < end && blank_line(&v[i]); i++)
+			;
+		for (; i < end && !blank_line(&v[i]) && out->len < MAX_DIAG; i++) {
+			rb_buf_add(out, v[i].s, v[i].n);
+			rb_buf_addc(out, ' ');
+		}
+		while (out->len && out->data[out->len - 1] == ' ')
+			out->data[--out->len] = '\0';
+		if (!(out->len && out->len < 40 && out->data[out->len - 1] == ':'))
+			break;
 	}
 }
 

@@ -25,6 +25,15 @@ mime_header_len(const char *msg, size_t len)
 	return len;
 }
 
+/* Empty a buffer, leaving it allocated and NUL-terminated. */
+static void
+buf_reset(struct rb_buf *b)
+{
+	rb_buf_reserve(b, 0);
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
 /* Unfold a header value: drop line breaks, keep the white space after them. */
 static void
 add_unfolded(struct rb_buf *out, const char *v, size_t n)
@@ -46,8 +55,7 @@ mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 {
 	size_t nlen = strlen(name), i = 0;
 
-	rb_buf_clear(out);
-	rb_buf_reserve(out, 0);
+	buf_reset(out);
 	while (i < len) {
 		const char *line = hdr + i, *nl = memchr(line, '\n', len - i);
 		size_t llen = nl ? (size_t)(nl - line) : len - i;
@@ -110,8 +118,7 @@ mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *o
 	struct rb_buf raw = {0};
 	bool found = mime_header(hdr, len, name, &raw);
 
-	rb_buf_clear(out);
-	rb_buf_reserve(out, 0);
+	buf_reset(out);
 	if (found) {
 		mime_decode_2047(raw.data, raw.len, out);
 		collapse_space(out);
@@ -440,8 +447,7 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 	size_t nlen = strlen(name);
 	const char *p = value;
 
-	rb_buf_clear(out);
-	rb_buf_reserve(out, 0);
+	buf_reset(out);
 	while ((p = strchr(p, ';')) != NULL) {
 		p++;
 		while (*p == ' ' || *p == '\t')
