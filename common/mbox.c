@@ -409,10 +409,11 @@ emit(struct mbox_reader *r, const char *p, size_t n)
 static void
 message_reset(struct mbox_reader *r)
 {
+	/* Adding nothing allocates and terminates, so data is never NULL. */
 	rb_buf_clear(&r->msg);
-	rb_buf_reserve(&r->msg, 0);
+	rb_buf_add(&r->msg, "", 0);
 	rb_buf_clear(&r->envelope);
-	rb_buf_reserve(&r->envelope, 0);
+	rb_buf_add(&r->envelope, "", 0);
 	rb_buf_clear(&r->source);
 	r->hdr_len = r->hdr_scan = 0;
 	r->hdr_done = r->skipping = r->truncated = r->body_skipped = false;
