@@ -555,7 +555,7 @@ guess_boundary(const char *body, size_t len, struct rb_buf *out)
 	while (i < len) {
 		const char *line = body + i, *nl = memchr(line, '\n', len - i);
 		size_t llen = nl ? (size_t)(nl - line) : len - i;
-		if (llen > 3 && line[0] == '-' && line[1] == '-') {
+		if (llen > 2 && line[0] == '-' && line[1] == '-') {
 			rb_buf_clear(out);
 			rb_buf_add(out, line + 2, llen - 2);
 			while (out->len && (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\r'))
