@@ -28,7 +28,7 @@
 #define HISTORY 4             /* bytes kept before the read position for the empty-line test */
 #define LOOKAHEAD 512         /* bytes the envelope-line test may look at */
 #define ENVELOPE_LINE_MAX 256 /* a longer "From " line is not taken for an envelope line */
-#define HDR_PIECE 16384       /* bytes converted between looks for the end of the header block */
+#define HDR_PIECE 1024        /* bytes converted between looks for the end of the header block */
 
 enum kind { KIND_MBOX, KIND_SINGLE };
 
@@ -615,9 +615,11 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 		r->truncated = true;
 	}
 	b->data[b->len] = '\0';
+	if (r->hdr_len > b->len)
+		r->hdr_len = b->len;
 	if (r->kind == KIND_MBOX && !r->body_skipped)
 		unquote(b, r->hdr_done ? r->hdr_len : 0, b->len);
-	if (!r->hdr_done || r->hdr_len > b->len)
+	if (!r->hdr_done)
 		r->hdr_len = b->len;
 	if (!r->filter_called)
 		run_filter(r);
