@@ -25,6 +25,7 @@ dsn_strip_type(const char *v)
 			p = semi + 1;
 	}
 	rb_buf_reserve(&b, strlen(p));
+	b.data[0] = '\0';
 	for (; *p; p++) {
 		if (isspace((unsigned char)*p)) {
 			if (!sp)

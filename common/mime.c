@@ -151,6 +151,7 @@ mime_b64_decode(const char *in, size_t len, struct rb_buf *out)
 	size_t i;
 
 	rb_buf_reserve(out, len / 4 * 3 + 3);
+	out->data[out->len] = '\0';
 	for (i = 0; i < len; i++) {
 		int v = b64_value((unsigned char)in[i]);
 		if (in[i] == '=') {
@@ -187,6 +188,7 @@ mime_qp_decode(const char *in, size_t len, struct rb_buf *out)
 	size_t i;
 
 	rb_buf_reserve(out, len);
+	out->data[out->len] = '\0';
 	for (i = 0; i < len; i++) {
 		if (in[i] != '=') {
 			rb_buf_addc(out, in[i]);
