@@ -25,7 +25,8 @@ struct csvin_opts {
 
 struct csvin_slot {
 	uint32_t hash;
-	uint32_t head; /* first row with this address, CSVIN_NONE when the slot is free */
+	uint32_t head;    /* first row with this address, CSVIN_NONE when the slot is free */
+	const char *data; /* that row's storage: one memory access less per probe */
 };
 
 struct csvin_table {
