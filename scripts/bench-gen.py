@@ -7,8 +7,9 @@
                                          the rest ordinary mail, some with large attachments
     bench-gen.py records N OUT           N records in bounce-extract's columns (TSV)
     bench-gen.py csv N OUT               a recipient CSV of N rows that the records match
-    bench-gen.py measure [-n RUNS] CMD [| CMD ...]
-                                         run a pipeline RUNS times, stdout to /dev/null; print
+    bench-gen.py measure [-n RUNS] [-e LOG] CMD [| CMD ...]
+                                         run a pipeline RUNS times, stdout to /dev/null,
+                                         stderr to /dev/null or appended to LOG; print
                                          "median_seconds peak_rss_kb statuses how"
 
 The same arguments always give the same bytes: every choice comes from a seeded generator.
@@ -452,7 +453,7 @@ def vm_hwm(pid):
     return 0
 
 
-def run_once(stages, timer):
+def run_once(stages, timer, errlog):
     """Run the stages as one pipeline; return (seconds, peak RSS in KiB, exit statuses).
 
     A process started from this one carries this interpreter's memory into its own peak
@@ -470,7 +471,8 @@ def run_once(stages, timer):
             argv = [timer, "-q", "-f", "%M", "-o", report] + argv
         try:
             p = subprocess.Popen(argv, stdin=prev if prev is not None else subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL if last else subprocess.PIPE)
+                                 stdout=subprocess.DEVNULL if last else subprocess.PIPE,
+                                 stderr=errlog)
         except OSError as e:
             sys.exit(f"bench-gen.py: {argv[0]}: {e.strerror}")
         if prev is not None:
@@ -498,9 +500,13 @@ def run_once(stages, timer):
 
 
 def measure(args):
-    runs = 3
-    if args[:1] == ["-n"]:
-        runs, args = int(args[1]), args[2:]
+    runs, errlog = 3, subprocess.DEVNULL
+    while args[:1] in (["-n"], ["-e"]):
+        if args[0] == "-n":
+            runs = int(args[1])
+        else:
+            errlog = open(args[1], "a")
+        args = args[2:]
     if args[:1] == ["--"]:
         args = args[1:]
     stages, cur = [], []
@@ -516,7 +522,7 @@ def measure(args):
     timer = None if os.environ.get("BENCH_RSS") == "poll" else gnu_time()
     times, peak, worst = [], 0, [0] * len(stages)
     for _ in range(runs):
-        secs, rss, codes = run_once(stages, timer)
+        secs, rss, codes = run_once(stages, timer, errlog)
         times.append(secs)
         peak = max(peak, rss)
         worst = [c if c != 0 else w for w, c in zip(worst, codes)]
