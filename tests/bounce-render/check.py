@@ -5,6 +5,7 @@ and print what a mail client would see, so the Bats tests can assert on it.
 usage: check.py mbox FILE | check.py eml FILE...
 """
 import email
+import email.header
 import email.policy
 import hashlib
 import mailbox
@@ -33,6 +34,19 @@ def check_raw(data, where):
         fail(f"{where}: raw CR in message")
 
 
+def rfc2047_name(data):
+    """The To display name decoded as RFC 2047 6.2 says: white space between adjacent
+    encoded words is dropped.  (The new email API keeps it inside phrases.)"""
+    raw = email.message_from_bytes(data, policy=email.policy.compat32)["To"]
+    raw = re.sub(r"\n[ \t]", " ", raw).strip()
+    if not raw.endswith(">"):
+        return ""
+    phrase = raw[: raw.rindex("<")].strip()
+    if phrase.startswith('"') and phrase.endswith('"'):
+        return re.sub(r"\\(.)", r"\1", phrase[1:-1])
+    return str(email.header.make_header(email.header.decode_header(phrase)))
+
+
 def show(data, where):
     check_raw(data, where)
     msg = email.message_from_bytes(data, policy=STRICT)
@@ -53,7 +67,7 @@ def show(data, where):
             print(f"{name.lower()}: {msg[name]}")
     for a in msg["To"].addresses:
         print(f"to-addr: {a.addr_spec}")
-        print(f"to-name: {a.display_name}")
+    print(f"to-name: {rfc2047_name(data)}")
     print(f"mime-version: {msg['MIME-Version']}")
     body = msg.get_body(preferencelist=("plain",))
     print(f"content-type: {body.get_content_type()}; charset={body.get_content_charset()}")
