@@ -531,6 +531,8 @@ free_templates(struct tset *ts)
 static void
 check_stream(const struct tset *ts, const struct tsv_reader *r)
 {
+	if (tsv_column(r, "category") < 0)
+		rb_die(RB_EXIT_FATAL, "%s: no category column (run bounce-classify first)", r->name);
 	for (int c = 0; c < NCAT; c++) {
 		if (tmpl_check(&ts->base[c], placeholder_problem, (void *)r) < 0)
 			exit(RB_EXIT_FATAL);
@@ -538,8 +540,6 @@ check_stream(const struct tset *ts, const struct tsv_reader *r)
 			if (tmpl_check(&ts->var[c][i].t, placeholder_problem, (void *)r) < 0)
 				exit(RB_EXIT_FATAL);
 	}
-	if (tsv_column(r, "category") < 0)
-		rb_die(RB_EXIT_FATAL, "%s: no category column (run bounce-classify first)", r->name);
 	if (attachcol && tsv_column(r, attachcol) < 0)
 		rb_die(RB_EXIT_FATAL, "%s: no column %s for --attach", r->name, attachcol);
 }
