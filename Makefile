@@ -71,6 +71,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/bench
 
+# Fuzzing needs clang and libFuzzer (REBOUNCE_FUZZ=1 makes scripts/deps install them).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@REBOUNCE_FUZZ=1 sh scripts/deps
+	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=$(FUZZ_SECONDS) run
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
