@@ -94,7 +94,8 @@ static const char *const rcpt_phrases[] = {
 	"deliver mail to", "unknown user:", "user unknown:", "permanent errors:", "recipient:",
 	"recipients:", "delivery to", "undeliverable to", "failed to deliver to", "not reach",
 	"no such user", "address failed:", "addresses failed:", "rcpt to:", "rcpt to :",
-	"mailbox unavailable:", "could not deliver to", "failed recipient",
+	"mailbox unavailable:", "could not deliver to", "failed recipient", "your message to",
+	"wasn't delivered to", "message for",
 	"\xe5\xae\x9b\xe5\x85\x88", /* 宛先 */
 };
 

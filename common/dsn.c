@@ -72,6 +72,19 @@ status_code_only(char *s)
 	s[i] = '\0';
 }
 
+/* Keep the host of a Remote-MTA value: "mx.example.org. (192.0.2.7, the server for
+ * the domain example.org.)" -> "mx.example.org". */
+static void
+host_only(char *s)
+{
+	size_t i = strcspn(s, " \t([");
+
+	while (i > 0 && s[i - 1] == '.')
+		i--;
+	if (i > 0)
+		s[i] = '\0';
+}
+
 static void
 lower(char *s)
 {
@@ -130,6 +143,7 @@ add_group(struct dsn_report *r, const char *g, size_t len)
 	d->status = field(g, len, "Status");
 	status_code_only(d->status);
 	d->remote_mta = field(g, len, "Remote-MTA");
+	host_only(d->remote_mta);
 	d->diagnostic = field(g, len, "Diagnostic-Code");
 	if (*d->diagnostic == '\0') {
 		free(d->diagnostic);
