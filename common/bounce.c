@@ -1182,6 +1182,18 @@ dsn_records(struct scan *sc, struct bounce_result *res)
 
 static void analyse(const char *msg, size_t len, struct bounce_result *res, int depth);
 
+/* Does any recipient group of the report say something other than success? */
+static bool
+dsn_any_failure(const struct dsn_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const char *a = r->rcpt[i].action;
+		if (strcmp(a, "delivered") != 0 && strcmp(a, "relayed") != 0 && strcmp(a, "expanded") != 0)
+			return true;
+	}
+	return false;
+}
+
 /* Records of a report without a Diagnostic-Code: the notice's text often says why
  * ("<a@b>... Deferred: Connection timed out with mx"); take the diagnostic from there. */
 static void
@@ -1313,6 +1325,9 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 		}
 		if (res->n > 0)
 			fill_from_text(&sc, res);
+		/* a report whose every recipient was delivered, relayed or expanded: no failure */
+		if (res->n == 0 && sc.has_dsn_part && sc.dsn.n > 0 && !dsn_any_failure(&sc.dsn))
+			goto done;
 		if (res->n > 0 && sc.has_dsn_part) {
 			res->kind = BOUNCE_FAILURE;
 			res->mta = rb_xstrdup("rfc3464");
@@ -1341,6 +1356,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 			}
 		}
 	}
+done:
 	if (res->kind != BOUNCE_NONE) {
 		struct rb_buf d = {0};
 		if (res->mta == NULL)
