@@ -17,7 +17,7 @@ records() {
 }
 @test "variants: every fixture is listed in expected.tsv" {
 	for f in "$V"/*.eml; do
-		grep -q "^${f##*/}	" "$V/expected.tsv" || grep -q "^${f##*/}	" "$V/none.txt" ||
+		grep -q "^${f##*/}	" "$V/expected.tsv" || grep -qx "${f##*/}" "$V/none.txt" ||
 			fail "${f##*/} is in neither expected.tsv nor none.txt"
 	done
 }
