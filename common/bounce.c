@@ -883,6 +883,10 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 		if (!(out->len && out->len < 40 && out->data[out->len - 1] == ':'))
 			break;
 	}
+	/* the reason written just above the address ("User not listed in ...\naddr") */
+	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) &&
+	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions(&v[c->line - 1], c->addr))
+		rb_buf_add(out, v[c->line - 1].s, v[c->line - 1].n);
 }
 
 /* A recipient named only elsewhere (X-Failed-Recipients, a report): the first line of the
