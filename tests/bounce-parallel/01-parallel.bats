@@ -89,3 +89,9 @@ serial() {
 	run -0 bounce-parallel --version
 	assert_output --regexp '^bounce-parallel \(rebounce\) [0-9]'
 }
+
+@test "a rules file bounce-classify cannot read: its message, status 2" {
+	need_filters
+	run -2 --separate-stderr bounce-parallel -r "$BATS_TEST_TMPDIR/none.rules" "$NF/night1.mbox"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/none.rules: cannot open rules: No such file or directory"
+}
