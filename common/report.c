@@ -374,8 +374,10 @@ row_cmp(const void *pa, const void *pb)
 
 enum { SORT_COUNT, SORT_CATEGORY };
 
+#define ALL_ROWS SIZE_MAX
+
 /* Build the rows of cur (and of prev's keys missing from cur), sorted; keep at most max
- * rows (0: all) and count the rest. */
+ * rows (ALL_ROWS: all) and count the rest. */
 static void
 table_build(struct table *t, const struct counter *cur, const struct counter *prev, int sort, size_t max)
 {
@@ -399,7 +401,7 @@ table_build(struct table *t, const struct counter *cur, const struct counter *pr
 	for (size_t i = 0; i < t->n; i++)
 		t->row[i].rank = sort == SORT_CATEGORY ? category_rank(t->row[i].key) : 0;
 	qsort(t->row, t->n, sizeof *t->row, row_cmp);
-	if (max > 0 && t->n > max) {
+	if (t->n > max) {
 		for (size_t i = max; i < t->n; i++)
 			t->more_records += t->row[i].count;
 		t->more_entries = t->n - max;
@@ -636,7 +638,7 @@ text_table(struct text_ctx *c, const struct text_spec *s)
 		text_counts_header(c, s->heading, c->w + 2);
 	else
 		put_fmt(c->fp, &c->err, "\n%s\n", s->heading);
-	if (t->n == 0) {
+	if (t->n == 0 && t->more_entries == 0) {
 		put_fmt(c->fp, &c->err, "  (none)\n");
 		return;
 	}
@@ -716,8 +718,8 @@ write_text(const struct report *rep, const struct report *prev, FILE *fp)
 		  "Need a human (address problem with no suggestion)", &hum, 3, 2, false, "addresses" },
 	};
 
-	table_build(&cat, &rep->category, prev ? &prev->category : NULL, SORT_CATEGORY, 0);
-	table_build(&rsn, &rep->reason, prev ? &prev->reason : NULL, SORT_COUNT, 0);
+	table_build(&cat, &rep->category, prev ? &prev->category : NULL, SORT_CATEGORY, ALL_ROWS);
+	table_build(&rsn, &rep->reason, prev ? &prev->reason : NULL, SORT_COUNT, ALL_ROWS);
 	table_build(&blk, &rep->blocked, NULL, SORT_COUNT, rep->o.top_max);
 	table_build(&dom, &rep->domain, NULL, SORT_COUNT, rep->o.top_max);
 	table_build(&sug, &rep->suggestion, NULL, SORT_COUNT, rep->o.list_max);
@@ -826,7 +828,7 @@ write_tsv(const struct report *rep, const struct report *prev, FILE *fp)
 			(const void *)((const char *)prev + tabs[i].off) : NULL;
 		struct table t;
 
-		table_build(&t, cur, old, tabs[i].sort, 0);
+		table_build(&t, cur, old, tabs[i].sort, ALL_ROWS);
 		rc = tsv_table(fp, tabs[i].section, &t, old != NULL, tabs[i].detail);
 		table_free(&t);
 	}
@@ -913,16 +915,8 @@ html_chart(struct html_ctx *h, const char *title, const struct table *t, bool co
 }
 
 static void
-html_table(struct html_ctx *h, const char *id, const char *heading, const struct table *t,
-	const char *const *cols, size_t nfields, bool compare, const char *what)
+html_rows(struct html_ctx *h, const struct table *t, const char *const *cols, size_t nfields, bool compare)
 {
-	put_fmt(h->fp, &h->err, "<section id=\"%s\">\n<h2>", id);
-	html_value(h, heading, 0);
-	put_fmt(h->fp, &h->err, "</h2>\n");
-	if (t->n == 0) {
-		put_fmt(h->fp, &h->err, "<p class=\"note\">None.</p>\n</section>\n");
-		return;
-	}
 	put_fmt(h->fp, &h->err, "<table>\n<thead><tr>");
 	for (size_t f = 0; f < nfields; f++)
 		put_fmt(h->fp, &h->err, "<th>%s</th>", cols[f]);
@@ -945,9 +939,22 @@ html_table(struct html_ctx *h, const char *id, const char *heading, const struct
 		put_fmt(h->fp, &h->err, "</tr>\n");
 	}
 	put_fmt(h->fp, &h->err, "</tbody>\n</table>\n");
+}
+
+static void
+html_table(struct html_ctx *h, const char *id, const char *heading, const struct table *t,
+	const char *const *cols, size_t nfields, bool compare, const char *what)
+{
+	put_fmt(h->fp, &h->err, "<section id=\"%s\">\n<h2>", id);
+	html_value(h, heading, 0);
+	put_fmt(h->fp, &h->err, "</h2>\n");
+	if (t->n > 0)
+		html_rows(h, t, cols, nfields, compare);
 	if (t->more_entries > 0)
 		put_fmt(h->fp, &h->err, "<p class=\"more\">&hellip; and %llu more %s (%llu records)</p>\n",
 			t->more_entries, what, t->more_records);
+	else if (t->n == 0)
+		put_fmt(h->fp, &h->err, "<p class=\"note\">None.</p>\n");
 	put_fmt(h->fp, &h->err, "</section>\n");
 }
 
@@ -991,9 +998,9 @@ write_html(const struct report *rep, const struct report *prev, FILE *fp)
 	html_total(&h, "need a human", rep->human, NULL);
 	put_fmt(fp, &h.err, "</table>\n</section>\n");
 
-	table_build(&cat, &rep->category, prev ? &prev->category : NULL, SORT_CATEGORY, 0);
-	table_build(&rsn, &rep->reason, prev ? &prev->reason : NULL, SORT_COUNT, 0);
-	table_build(&t, &rep->reason, NULL, SORT_COUNT, rep->o.top_max ? rep->o.top_max : 10);
+	table_build(&cat, &rep->category, prev ? &prev->category : NULL, SORT_CATEGORY, ALL_ROWS);
+	table_build(&rsn, &rep->reason, prev ? &prev->reason : NULL, SORT_COUNT, ALL_ROWS);
+	table_build(&t, &rep->reason, NULL, SORT_COUNT, rep->o.top_max);
 	put_fmt(fp, &h.err, "<section id=\"charts\" class=\"charts\">\n");
 	html_chart(&h, "Records by category", &cat, true);
 	html_chart(&h, "Top reasons", &t, false);

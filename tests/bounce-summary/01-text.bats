@@ -115,3 +115,9 @@ setup() {
 	assert_line --index 0 "Nightly bounces 2026-11-29"
 	assert_line --index 1 "=========================="
 }
+
+@test "text: -n 0 shows no entries, only how many there are" {
+	run -0 bounce-summary -n 0 "$DAY2"
+	assert_output --partial "$(printf '%s\n' 'Suggested corrections (recipient, suggestion, records)' \
+		'  ... and 2 more corrections (3 records)')"
+}
