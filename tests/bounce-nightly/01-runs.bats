@@ -148,3 +148,28 @@ setup() {
 	run -0 cut -f 1-4 "$OUT/rendered.tsv"
 	assert_line --index 1 "$(printf 'jane.doe@gmial.com\t2026-11-28T23:01:11Z\t<cert-1@certs.example>\t')"
 }
+
+@test "no message starts where the last run stopped (a write was under way): read from the start" {
+	run -1 nightly "$ARCH"
+	printf 'the end of a message being written\n\n' >>"$ARCH"
+	cat "$NF/append.mbox" >>"$ARCH"
+	run -0 --separate-stderr nightly -v "$ARCH"
+	assert_equal "${stderr_lines[0]}" "bounce-nightly: $ARCH: no message starts where the last run stopped; reading from the start"
+	run -0 last_run_recipients
+	assert_output ann@uni.example
+	[ "$(mails)" -eq 3 ]
+}
+
+@test "a Maildir is read whole each time; the ledger keeps it from being rendered twice" {
+	md="$BATS_TEST_TMPDIR/Maildir"
+	mkdir -p "$md/new" "$md/cur" "$md/tmp"
+	awk -v dir="$md/new" '/^From / { n++; next } { print > (dir "/" n ".eml") }' "$NF/night1.mbox"
+	run -1 --separate-stderr nightly -v "$md"
+	assert_equal "${stderr_lines[0]}" "bounce-nightly: $md: a directory, read whole"
+	[ "$(mails)" -eq 2 ]
+	awk -v dir="$md/new" '/^From / { next } { print > (dir "/9.eml") }' "$NF/append.mbox"
+	run -0 nightly "$md"
+	run -0 last_run_recipients
+	assert_output ann@uni.example
+	[ "$(mails)" -eq 3 ]
+}
