@@ -58,6 +58,10 @@ struct group_def {
 	char *pattern;
 	const char *file;
 	unsigned long long line;
+	char *field;       /* a condition on this column; NULL: the remote host and the domain */
+	struct rx *rx;     /* for a field condition */
+	ssize_t col;
+	bool domain;
 };
 
 /* An Aho-Corasick automaton over the required literals of the patterns on one field: one
@@ -101,6 +105,8 @@ struct rules {
 	struct group_def *gdef;
 	size_t ngdef;
 	struct matcher hosts;   /* the host group definitions, on one pseudo field */
+	size_t *host_def;       /* for each item of hosts, its definition */
+	bool *in_group;         /* the groups the current record belongs to */
 	struct matcher match;   /* the rules */
 	char **file;            /* names kept for messages */
 	size_t nfile;
@@ -163,9 +169,14 @@ rules_free(struct rules *rs)
 	for (i = 0; i < rs->ngname; i++)
 		free(rs->gname[i]);
 	free(rs->gname);
-	for (i = 0; i < rs->ngdef; i++)
+	for (i = 0; i < rs->ngdef; i++) {
 		free(rs->gdef[i].pattern);
+		free(rs->gdef[i].field);
+		rx_free(rs->gdef[i].rx);
+	}
 	free(rs->gdef);
+	free(rs->host_def);
+	free(rs->in_group);
 	matcher_free(&rs->hosts);
 	matcher_free(&rs->match);
 	for (i = 0; i < rs->nfile; i++)
@@ -245,20 +256,24 @@ next_column(char **p)
 static int
 parse_group(struct rules *rs, const char *file, unsigned long long line, char *s)
 {
-	char *name = next_column(&s) + 1;
+	char *name = next_column(&s) + 1, *field = strchr(name, ':');
 
+	if (field != NULL)
+		*field++ = '\0';
 	if (s == NULL || *s == '\0') {
-		rb_warn_at(file, line, "host group \"%s\" has no pattern", name);
+		rb_warn_at(file, line, "group \"%s\" has no pattern", name);
 		return -1;
 	}
-	if (!is_name(name)) {
-		rb_warn_at(file, line, "bad host group name \"%s\"", name);
+	if (!is_name(name) || (field != NULL && !is_name(field))) {
+		rb_warn_at(file, line, "bad group \"%s%s%s\"; want a name, optionally :column", name,
+			field ? ":" : "", field ? field : "");
 		return -1;
 	}
 	if (check_pattern(file, line, s) < 0)
 		return -1;
 	rs->gdef = rb_xreallocarray(rs->gdef, rs->ngdef + 1, sizeof *rs->gdef);
-	rs->gdef[rs->ngdef] = (struct group_def){ group_index(rs, name, true), rb_xstrdup(s), file, line };
+	rs->gdef[rs->ngdef] = (struct group_def){ group_index(rs, name, true), rb_xstrdup(s), file, line,
+		field ? rb_xstrdup(field) : NULL, NULL, -1, field != NULL && strcmp(field, "recipient_domain") == 0 };
 	rs->ngdef++;
 	return 0;
 }
@@ -565,9 +580,20 @@ rules_compile(struct rules *rs)
 {
 	size_t i;
 
-	for (i = 0; i < rs->ngdef; i++)
-		if (add_item(&rs->hosts, rs->gdef[i].pattern, "host", -1, rs->gdef[i].file, rs->gdef[i].line) < 0)
+	rs->host_def = rb_xcalloc(rs->ngdef + 1, sizeof *rs->host_def);
+	rs->in_group = rb_xcalloc(rs->ngname + 1, sizeof *rs->in_group);
+	for (i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
+
+		if (gd->field != NULL) {
+			if ((gd->rx = compile_or_report(gd->pattern, gd->file, gd->line)) == NULL)
+				return -1;
+			continue;
+		}
+		rs->host_def[rs->hosts.n] = i;
+		if (add_item(&rs->hosts, gd->pattern, "host", -1, gd->file, gd->line) < 0)
 			return -1;
+	}
 	for (i = 0; i < rs->nrule; i++) {
 		struct rule *r = &rs->rule[i];
 		ssize_t g = -1;
@@ -603,6 +629,12 @@ rules_bind(struct rules *rs, char *const *cols, size_t ncols)
 {
 	rs->col_remote = find_col(cols, ncols, "remote_mta");
 	rs->col_recipient = find_col(cols, ncols, "recipient");
+	for (size_t i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
+
+		if (gd->field != NULL)
+			gd->col = gd->domain ? rs->col_recipient : find_col(cols, ncols, gd->field);
+	}
 	for (size_t i = 0; i < rs->match.nscan; i++) {
 		struct scan *sc = &rs->match.scan[i];
 
@@ -649,7 +681,7 @@ host_group(struct rules *rs, const char *s, size_t len)
 	run_scan(m, 0, s, len);
 	for (size_t i = 0; i < m->n; i++)
 		if ((m->item[i].always || m->stamp[i] == m->gen) && rx_match(m->item[i].rx, s, len, NULL) == 1)
-			return (ssize_t)rs->gdef[i].group;
+			return (ssize_t)rs->gdef[rs->host_def[i]].group;
 	return -1;
 }
 
@@ -659,12 +691,23 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 	struct matcher *m = &rs->match;
 	size_t len;
 	const char *s;
-	ssize_t g1, g2;
+	ssize_t g;
 
+	memset(rs->in_group, 0, rs->ngname * sizeof *rs->in_group);
 	s = value(field, flen, rs->col_remote, false, &len);
-	g1 = host_group(rs, s, len);
+	if ((g = host_group(rs, s, len)) >= 0)
+		rs->in_group[g] = true;
 	s = value(field, flen, rs->col_recipient, true, &len);
-	g2 = host_group(rs, s, len);
+	if ((g = host_group(rs, s, len)) >= 0)
+		rs->in_group[g] = true;
+	for (size_t i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
+
+		if (gd->field == NULL || rs->in_group[gd->group])
+			continue;
+		s = value(field, flen, gd->col, gd->domain, &len);
+		rs->in_group[gd->group] = rx_match(gd->rx, s, len, NULL) == 1;
+	}
 	new_round(m);
 	for (size_t i = 0; i < m->nscan; i++) {
 		s = value(field, flen, m->scan[i].col, m->scan[i].domain, &len);
@@ -674,7 +717,7 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 		const struct item *it = &m->item[i];
 		const struct scan *sc = &m->scan[it->scan];
 
-		if (it->group >= 0 && it->group != g1 && it->group != g2)
+		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
 		if (!it->always && m->stamp[i] != m->gen)
 			continue;

@@ -42,10 +42,10 @@ setup() {
 }
 
 @test "unknown columns pass through untouched, whatever their place" {
-	printf 'zz_first\tdiagnostic\tmiddle\trecipient\tlast\nA\\tB\t550 No such user\tM\tx@example.org\tL\n' > "$IN"
+	printf 'zz_first\tdiagnostic\tmiddle\trecipient\tlast\nA\\tB\t550 5.1.1 No such user\tM\tx@example.org\tL\n' > "$IN"
 	run -0 bounce-classify "$IN"
 	assert_line --index 0 "zz_first	diagnostic	middle	recipient	last	reason	category	hard	suggestion	rule"
-	assert_line --index 1 "A\\tB	550 No such user	M	x@example.org	L	userunknown	address	1		text:userunknown"
+	assert_line --index 1 "A\\tB	550 5.1.1 No such user	M	x@example.org	L	userunknown	address	1		text:userunknown"
 }
 
 @test "running twice is harmless: columns are replaced in place" {
