@@ -111,6 +111,7 @@ struct rules {
 	char **file;            /* names kept for messages */
 	size_t nfile;
 	ssize_t col_remote, col_recipient;
+	bool noprefilter;
 };
 
 const struct reason_info *
@@ -680,9 +681,15 @@ host_group(struct rules *rs, const char *s, size_t len)
 	new_round(m);
 	run_scan(m, 0, s, len);
 	for (size_t i = 0; i < m->n; i++)
-		if ((m->item[i].always || m->stamp[i] == m->gen) && rx_match(m->item[i].rx, s, len, NULL) == 1)
+		if ((m->item[i].always || m->stamp[i] == m->gen || rs->noprefilter) && rx_match(m->item[i].rx, s, len, NULL) == 1)
 			return (ssize_t)rs->gdef[rs->host_def[i]].group;
 	return -1;
+}
+
+void
+rules_prefilter(struct rules *rs, bool on)
+{
+	rs->noprefilter = !on;
 }
 
 const struct rule *
@@ -719,7 +726,7 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 
 		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
-		if (!it->always && m->stamp[i] != m->gen)
+		if (!it->always && m->stamp[i] != m->gen && !rs->noprefilter)
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
 		if (rx_match(it->rx, s, len, NULL) == 1)

@@ -5,7 +5,7 @@ load fixture
 
 setup() {
 	need_corpus
-	command -v bounce-extract >/dev/null || skip "bounce-extract is not built"
+	[ -x "$TOP/bin/bounce-extract" ] || skip "bin/bounce-extract is not built"
 }
 
 # score --summary: rows recall precision status class reason group
