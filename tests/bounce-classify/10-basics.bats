@@ -121,3 +121,59 @@ setup() {
 	run -2 --separate-stderr bash -c "bounce-classify '$IN' > /dev/full"
 	assert_equal "${stderr_lines[0]}" "bounce-classify: write error on stdout: No space left on device"
 }
+
+@test "admin rules (-r) take precedence over the shipped ones, in the order given" {
+	printf '# local\nacme\tblocked\tdiagnostic\tUser unknown\n' > "$BATS_TEST_TMPDIR/a.rules"
+	printf 'other\tfiltered\tdiagnostic\tUser unknown\n' > "$BATS_TEST_TMPDIR/b.rules"
+	run -0 bash -c "bounce-classify -r '$BATS_TEST_TMPDIR/a.rules' -r '$BATS_TEST_TMPDIR/b.rules' '$IN' | cut -f12,16 | sed -n 2p"
+	assert_output "blocked	acme"
+}
+
+@test "a bad pattern in a rules file: FILE:LINE: PCRE2 message at offset N, exit 2, nothing read" {
+	printf '# comment\nok\tblocked\tdiagnostic\tfine\nbad\tuserunknown\tdiagnostic\tuser (unknown\n' > "$BATS_TEST_TMPDIR/bad.rules"
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/bad.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/bad.rules:3: missing closing parenthesis at offset 13"
+	assert_output ""
+}
+
+@test "a rule with an unknown reason, or too few columns, is an error: exit 2" {
+	printf 'x\tnosuchreason\tdiagnostic\tfoo\n' > "$BATS_TEST_TMPDIR/bad.rules"
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/bad.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/bad.rules:1: unknown reason \"nosuchreason\""
+	printf 'x\tblocked\tdiagnostic\n' > "$BATS_TEST_TMPDIR/bad.rules"
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/bad.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/bad.rules:1: expected ID, REASON, FIELD and PATTERN separated by tabs"
+}
+
+@test "an unreadable rules file is an error: exit 2" {
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/none.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/none.rules: cannot open rules: No such file or directory"
+}
+
+@test "suggestions: only for the address category, never for a known domain" {
+	{
+		echo "$EXTRACT_HEADER"
+		record 'a@hotmial.com' failed 5.1.1 550 'User unknown'
+		record 'b@gmail.con' failed 5.1.2 550 'Host unknown'
+		record 'c@gmial.com' failed 5.2.2 552 'Mailbox full'
+		record 'd@ymail.com' failed 5.1.1 550 'User unknown'
+	} > "$IN"
+	run -0 bash -c "bounce-classify '$IN' | cut -f15 | paste -sd' '"
+	assert_output "suggestion a@hotmail.com b@gmail.com  "
+}
+
+@test "-d: a rare domain of the recipient list close to a frequent one is its typo" {
+	{ echo "Name,Email"; for i in $(seq 1 30); do echo "P$i,p$i@acme-corp.example"; done; echo "Q,q@acme-crop.example"; } > "$BATS_TEST_TMPDIR/recipients.csv"
+	{ echo "$EXTRACT_HEADER"; record 'q@acme-crop.example' failed 5.1.2 550 'Host unknown'; } > "$IN"
+	run -0 bash -c "bounce-classify -d '$BATS_TEST_TMPDIR/recipients.csv' '$IN' | cut -f15 | sed -n 2p"
+	assert_output "q@acme-corp.example"
+	run -0 bash -c "bounce-classify '$IN' | cut -f15 | sed -n 2p"
+	assert_output ""
+}
+
+@test "hostile values pass through escaped and cannot break a record" {
+	printf 'recipient\tdiagnostic\tnote\nx@example.org\t5.1.1 User unknown\\nInjected: yes\\tz\tline\\\\n\n' > "$IN"
+	run -0 bounce-classify "$IN"
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 "x@example.org	5.1.1 User unknown\\nInjected: yes\\tz	line\\\\n	userunknown	address	1		text:userunknown"
+}
