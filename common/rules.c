@@ -95,6 +95,11 @@ struct matcher {
 	size_t nscan;
 	unsigned *stamp;        /* item i can match when stamp[i] == gen */
 	unsigned gen;
+	uint32_t *cand;         /* the items marked this round, in the order found */
+	size_t ncand;
+	uint32_t *always;       /* the items without literals, in order */
+	size_t nalways;
+	uint32_t *order;        /* the items to try this round */
 };
 
 struct rules {
@@ -150,6 +155,9 @@ matcher_free(struct matcher *m)
 	}
 	free(m->scan);
 	free(m->stamp);
+	free(m->cand);
+	free(m->always);
+	free(m->order);
 	memset(m, 0, sizeof *m);
 }
 
@@ -544,6 +552,12 @@ build_matcher(struct matcher *m)
 	for (size_t i = 0; i < m->nscan; i++)
 		build_scan(m, i);
 	m->stamp = rb_xcalloc(m->n + 1, sizeof *m->stamp);
+	m->cand = rb_xcalloc(m->n + 1, sizeof *m->cand);
+	m->always = rb_xcalloc(m->n + 1, sizeof *m->always);
+	m->order = rb_xcalloc(m->n + 1, sizeof *m->order);
+	for (size_t i = 0; i < m->n; i++)
+		if (m->item[i].always)
+			m->always[m->nalways++] = (uint32_t)i;
 }
 
 /* Mark the items of scan si that a value can match. */
@@ -560,8 +574,14 @@ run_scan(struct matcher *m, size_t si, const char *s, size_t len)
 		if (st & 1) {
 			uint32_t q = st >> sc->shift;
 
-			for (uint32_t k = 0; k < sc->out_n[q]; k++)
-				m->stamp[sc->out[sc->out_first[q] + k]] = m->gen;
+			for (uint32_t k = 0; k < sc->out_n[q]; k++) {
+				uint32_t it = sc->out[sc->out_first[q] + k];
+
+				if (m->stamp[it] != m->gen) {
+					m->stamp[it] = m->gen;
+					m->cand[m->ncand++] = it;
+				}
+			}
 		}
 	}
 }
@@ -570,6 +590,7 @@ run_scan(struct matcher *m, size_t si, const char *s, size_t len)
 static void
 new_round(struct matcher *m)
 {
+	m->ncand = 0;
 	if (++m->gen == 0) {
 		memset(m->stamp, 0, (m->n + 1) * sizeof *m->stamp);
 		m->gen = 1;
@@ -670,6 +691,36 @@ value(char *const *field, const size_t *flen, ssize_t col, bool domain, size_t *
 	return s;
 }
 
+/* The items to try this round, in order: the marked ones and those always tried, merged.
+ * Returns how many were written into out (room for m->n). */
+static size_t
+round_items(struct matcher *m, bool all, uint32_t *out)
+{
+	size_t i, j = 0, n = 0;
+
+	if (all) {
+		for (i = 0; i < m->n; i++)
+			out[n++] = (uint32_t)i;
+		return n;
+	}
+	/* Few are marked: an insertion sort is all they need. */
+	for (i = 1; i < m->ncand; i++) {
+		uint32_t v = m->cand[i];
+		size_t k = i;
+
+		for (; k > 0 && m->cand[k - 1] > v; k--)
+			m->cand[k] = m->cand[k - 1];
+		m->cand[k] = v;
+	}
+	for (i = 0; i < m->ncand || j < m->nalways;) {
+		if (j == m->nalways || (i < m->ncand && m->cand[i] < m->always[j]))
+			out[n++] = m->cand[i++];
+		else
+			out[n++] = m->always[j++];
+	}
+	return n;
+}
+
 /* The host group of a host name: that of the first definition matching it, or -1. */
 static ssize_t
 host_group(struct rules *rs, const char *s, size_t len)
@@ -680,9 +731,12 @@ host_group(struct rules *rs, const char *s, size_t len)
 		return -1;
 	new_round(m);
 	run_scan(m, 0, s, len);
-	for (size_t i = 0; i < m->n; i++)
-		if ((m->item[i].always || m->stamp[i] == m->gen || rs->noprefilter) && rx_match(m->item[i].rx, s, len, NULL) == 1)
+	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
+		uint32_t i = m->order[k];
+
+		if (rx_match(m->item[i].rx, s, len, NULL) == 1)
 			return (ssize_t)rs->gdef[rs->host_def[i]].group;
+	}
 	return -1;
 }
 
@@ -720,13 +774,12 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 		s = value(field, flen, m->scan[i].col, m->scan[i].domain, &len);
 		run_scan(m, i, s, len);
 	}
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
+		uint32_t i = m->order[k];
 		const struct item *it = &m->item[i];
 		const struct scan *sc = &m->scan[it->scan];
 
 		if (it->group >= 0 && !rs->in_group[it->group])
-			continue;
-		if (!it->always && m->stamp[i] != m->gen && !rs->noprefilter)
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
 		if (rx_match(it->rx, s, len, NULL) == 1)
