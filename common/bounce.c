@@ -54,6 +54,7 @@ static const char *const failure_words[] = {
 	"did not reach", "delivery problem", "following address", "following recipient",
 	"rejected by", "no such user", "was not delivered", "couldn't be delivered",
 	"mailbox full", "mailbox is full", "message could not", "returned mail",
+	"not a member", "are not member",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* 送信できません */
 	"\xe5\xa4\xb1\xe6\x95\x97", /* 失敗 */
 	"\xd0\xbd\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb6\xd0\xb5\xd1\x82 \xd0\xb1\xd1\x8b\xd1\x82\xd1\x8c \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2", /* не может быть достав */
@@ -139,6 +140,11 @@ static const struct {
 	{"imail", "imailserver"},
 	{"smtpd32", "imailserver"},
 	{"javamail", "apachejames"},
+	{"x-mlserver: fml", "fml"},
+	{"x-sef-processed", "surfcontrol"},
+	{"the following recipients were affected", "mailmarshalsmtp"},
+	{"vtext.", "verizon"},
+	{"informations de diagnostic pour les administrateurs", "exchange2007"},
 	{"mail delivery software", "exim"},
 	{"the following addresses had permanent fatal errors", "sendmail"},
 	{"transcript of session follows", "sendmail"},
@@ -1093,6 +1099,9 @@ read_top(const char *msg, size_t len, struct top *t)
 	    strstr(lc, "mail delivery") || strstr(lc, "mail.delivery") || strstr(lc, "mailer daemon") ||
 	    strstr(lc, "ndr administrator") || strstr(lc, "mail deliver") ||
 	    strstr(lc, "post_master") || strstr(lc, "mailerdaemon");
+	/* a list manager returning a post (fml: X-MLServer, From: list-admin@) */
+	if (!t->daemon && strstr(lc, "-admin@") && mime_header(msg, t->hlen, "X-MLServer", &v))
+		t->daemon = true;
 	free(lc);
 	lc = lowercase_dup(S(&t->subject), t->subject.len);
 	t->subject_hit = any_of(lc, bounce_subjects, NELEM(bounce_subjects));
@@ -1112,6 +1121,24 @@ free_top(struct top *t)
 	rb_buf_free(&t->autosub);
 	free(t->from_addr);
 	free(t->to_addr);
+}
+
+/* A reply written by a person: "Re:", "AW:", "SV:" in front of the subject, and not from
+ * a mailer-daemon.  (A forwarded notice, "Fwd: Returned mail", still tells of a failure.) */
+static bool
+person_reply(const struct top *t)
+{
+	static const char *const leads[] = {"re:", "aw:", "sv:"};
+	const char *s = S(&t->subject);
+
+	if (t->daemon)
+		return false;
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; i < NELEM(leads); i++)
+		if (strncasecmp(s, leads[i], strlen(leads[i])) == 0)
+			return true;
+	return false;
 }
 
 static bool
@@ -1147,14 +1174,159 @@ feedback_records(const struct top *t, struct scan *sc, struct bounce_result *res
 	if (mime_header(S(&sc->feedback), sc->feedback.len, "Original-Rcpt-To", &v) ||
 	    mime_header(S(&sc->feedback), sc->feedback.len, "Removal-Recipient", &v))
 		a = addr_in(S(&v));
+	/* a complaint of Hotmail's JMRP: the returned message names whom it was for */
+	if (a == NULL && mime_header(S(&sc->orig), sc->orig.len, "X-HmXmrOriginalRecipient", &v))
+		a = addr_in(S(&v));
 	if (a == NULL && mime_header(S(&sc->orig), sc->orig.len, "To", &v))
 		a = addr_in(S(&v));
-	mime_header(S(&sc->feedback), sc->feedback.len, "Feedback-Type", &type);
+	if (!mime_header(S(&sc->feedback), sc->feedback.len, "Feedback-Type", &type))
+		rb_buf_add(&type, "abuse", 5);
 	add_rec(res, a ? a : "", "feedback", NULL, S(&type), NULL);
 	(void)t;
 	free(a);
 	rb_buf_free(&v);
 	rb_buf_free(&type);
+}
+
+/* ---- Amazon SES notifications (JSON, by SNS mail or event publishing) ---- */
+
+/* The end of the JSON value starting at p (a string, object, array or bare word). */
+static const char *
+json_skip(const char *p, const char *end)
+{
+	int depth = 0;
+	bool str = false;
+
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				str = false;
+		} else if (*p == '"') {
+			str = true;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth <= 0) {
+			return p + 1;
+		}
+	}
+	return end;
+}
+
+/* Where the value of "key" starts within s[0..n), or NULL. */
+static const char *
+json_value(const char *s, size_t n, const char *key)
+{
+	size_t k = strlen(key);
+	const char *end = s + n;
+
+	for (const char *p = s; p + k + 2 < end; p++) {
+		if (*p != '"' || strncmp(p + 1, key, k) != 0 || p[k + 1] != '"')
+			continue;
+		const char *q = p + k + 2;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if (q >= end || *q != ':')
+			continue;
+		for (q++; q < end && isspace((unsigned char)*q); q++)
+			;
+		return q < end ? q : NULL;
+	}
+	return NULL;
+}
+
+/* The string value of "key" in s[0..n), unescaped; "" when absent or not a string. */
+static char *
+json_string(const char *s, size_t n, const char *key)
+{
+	const char *v = json_value(s, n, key), *end = s + n;
+	struct rb_buf b = {0};
+
+	rb_buf_add(&b, "", 0);
+	if (v == NULL || *v != '"')
+		return b.data ? b.data : rb_xstrdup("");
+	for (v++; v < end && *v != '"'; v++) {
+		if (*v == '\\' && v + 1 < end) {
+			v++;
+			rb_buf_addc(&b, *v == 'n' || *v == 't' || *v == 'r' ? ' ' : *v);
+		} else {
+			rb_buf_addc(&b, *v);
+		}
+	}
+	return b.data ? b.data : rb_xstrdup("");
+}
+
+/* A notification of Amazon SES: {"notificationType":"Bounce","bounce":{...
+ * "bouncedRecipients":[{"emailAddress":...,"status":...,"diagnosticCode":...}]}}, or a
+ * complaint ("complainedRecipients").  Mail clients wrap the JSON at any character,
+ * so the lines are joined first.  True when the text was such a notification (a
+ * delivery notice gives no record). */
+static bool
+ses_json_records(const struct scan *sc, struct bounce_result *res)
+{
+	const char *t = S(&sc->text);
+	struct rb_buf j = {0};
+	char *type;
+	bool complaint;
+
+	while (isspace((unsigned char)*t))
+		t++;
+	if (*t != '{')
+		return false;
+	for (; *t; t++)
+		if (*t != '\n' && *t != '\r')
+			rb_buf_addc(&j, *t);
+	type = json_string(S(&j), j.len, "notificationType");
+	if (*type == '\0') {
+		free(type);
+		type = json_string(S(&j), j.len, "eventType");
+	}
+	complaint = strcmp(type, "Complaint") == 0;
+	if (strcmp(type, "Bounce") != 0 && !complaint) {
+		bool known = *type != '\0';
+		free(type);
+		rb_buf_free(&j);
+		return known;
+	}
+	free(type);
+	const char *end = S(&j) + j.len;
+	const char *arr = json_value(S(&j), j.len, complaint ? "complainedRecipients" : "bouncedRecipients");
+	char *ftype = complaint ? json_string(S(&j), j.len, "complaintFeedbackType") : NULL;
+	res->kind = complaint ? BOUNCE_FEEDBACK : BOUNCE_FAILURE;
+	for (const char *p = arr && *arr == '[' ? arr + 1 : end; p < end && *p != ']';) {
+		if (*p != '{') {
+			p++;
+			continue;
+		}
+		const char *e = json_skip(p, end);
+		size_t n = (size_t)(e - p);
+		char *a = json_string(p, n, "emailAddress"), *act = json_string(p, n, "action");
+		char *st = json_string(p, n, "status"), *dc = json_string(p, n, "diagnosticCode");
+		char *diag = dsn_strip_type(dc), *addr = addr_in(a);
+		if (addr && complaint)
+			add_rec(res, addr, "feedback", NULL, ftype && *ftype ? ftype : "abuse", NULL);
+		else if (addr)
+			add_rec(res, addr, *act ? act : "failed", st, diag, NULL);
+		free(a);
+		free(act);
+		free(st);
+		free(dc);
+		free(diag);
+		free(addr);
+		p = e;
+	}
+	free(ftype);
+	if (res->n > 0) {
+		res->mta = rb_xstrdup(complaint ? "feedback" : "amazonses");
+		res->subject = json_string(S(&j), j.len, "subject");
+		const char *h = json_value(S(&j), j.len, "commonHeaders");
+		res->message_id = h ? json_string(h, (size_t)(json_skip(h, end) - h), "messageId") : rb_xstrdup("");
+	} else {
+		res->kind = BOUNCE_NONE;
+	}
+	rb_buf_free(&j);
+	return true;
 }
 
 static void
@@ -1307,10 +1479,17 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 	free(lc);
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
 	    (t.daemon && wording);
+	/* a person's reply ("Re: undeliverable mail?") that only talks about a bounce is no
+	 * notice */
+	if (person_reply(&t) && !report_dsn && !sc.has_dsn_part && t.failed.len == 0)
+		strong = wording = false;
 
-	if (sc.has_feedback || report_fb) {
+	if (sc.has_feedback || report_fb || strcasestr(S(&sc.orig), "\nX-HmXmrOriginalRecipient:") ||
+	    strncasecmp(S(&sc.orig), "X-HmXmrOriginalRecipient:", 25) == 0) {
 		res->kind = BOUNCE_FEEDBACK;
 		feedback_records(&t, &sc, res);
+	} else if (ses_json_records(&sc, res)) {
+		/* an Amazon SES notification, read whole */
 	} else {
 		dsn_records(&sc, res);
 		if (res->n == 0 && !sc.has_dsn_part) {
@@ -1419,7 +1598,8 @@ bounce_candidate(const char *hdr, size_t len, void *arg)
 	static const char *const header_markers[] = {
 		"x-failed-recipients:", "multipart/report", "auto-submitted:", "x-autoreply",
 		"x-autorespond", "precedence: auto_reply", "feedback-report", "delivery-status",
-		"x-ms-embedded-report", "x-mailer: amazon workmail",
+		"x-ms-embedded-report", "x-mailer: amazon workmail", "sns.amazonaws",
+		"aws notification message", "complaint about message from", "x-mlserver:",
 	};
 	struct rb_buf from = {0}, subj = {0}, rp = {0};
 	bool yes = false;
