@@ -100,6 +100,14 @@ static const char *const rcpt_phrases[] = {
 	"\xe5\xae\x9b\xe5\x85\x88", /* 宛先 */
 };
 
+/* Lines that announce the reason, written on the lines after them (lower-cased). */
+static const char *const reason_markers[] = {
+	"the response was:", "the response from the remote server was:", "error message below:",
+	"non-delivered information", "for the following reason:", "the reason for the problem:",
+	"server message", "technical details of permanent failure:",
+	"technical details of temporary failure:", "could not be delivered because of",
+};
+
 /* Which software wrote a plain-text notice: lower-cased substrings of the header block
  * or the text, first match wins. */
 static const struct {
@@ -817,6 +825,48 @@ mentions(const struct line *l, const char *addr)
 	return false;
 }
 
+/* A heading of decoration: "----- Non-delivered information -----", "=====". */
+static bool
+decoration_line(const struct line *l)
+{
+	size_t i = 0;
+
+	while (i < l->n && isspace((unsigned char)l->s[i]))
+		i++;
+	return l->n - i >= 3 && strchr("-=*#", l->s[i]) && l->s[i + 1] == l->s[i] && l->s[i + 2] == l->s[i];
+}
+
+/* The lines after a line that announces the reason ("The response was:"), into para;
+ * with coded, only those that carry an SMTP reply or status code.  False when the notice
+ * has no such line before the returned message. */
+static bool
+announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *para)
+{
+	char code[8], st[16];
+
+	for (size_t i = 0; i < cut; i++) {
+		if (v[i].n == 0 || v[i].n >= 100)
+			continue;
+		char *lc = lowercase_dup(v[i].s, v[i].n);
+		bool hit = marker_line(lc, reason_markers, NELEM(reason_markers));
+		free(lc);
+		if (!hit)
+			continue;
+		size_t j = i + 1;
+		while (j < cut && j < i + 3 && (blank_line(&v[j]) || decoration_line(&v[j])))
+			j++;
+		rb_buf_clear(para);
+		for (size_t k = j; k < cut && k < j + 6 && !blank_line(&v[k]); k++) {
+			rb_buf_add(para, v[k].s, v[k].n);
+			rb_buf_addc(para, ' ');
+		}
+		if (para->len && (!coded || find_smtp_code(S(para), code) ||
+		    find_status(S(para), st, sizeof st)))
+			return true;
+	}
+	return false;
+}
+
 /* The diagnostic for a recipient found at line i: the rest of its line and the lines after
  * it up to an empty line or the next recipient; when that says nothing, a line of a session
  * transcript that names the recipient with a reply code, then (the only recipient of the
@@ -845,6 +895,18 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	/* "because:" only announces the reason */
 	if (letters && out->len < 40 && out->data[out->len - 1] == ':')
 		letters = false;
+	/* the reason announced on a line of its own with a code ("Error message below:") */
+	if (!letters || alone) {
+		struct rb_buf para = {0};
+		bool hit = announced_reason(v, cut, true, &para);
+		if (hit) {
+			rb_buf_clear(out);
+			rb_buf_add(out, para.data, para.len);
+		}
+		rb_buf_free(&para);
+		if (hit)
+			return;
+	}
 	/* a transcript line naming this recipient: "<<< 550 <a@b>... User unknown" */
 	for (i = 0; i < cut; i++) {
 		if (i == c->line || !mentions(&v[i], c->addr) || !code_line(&v[i]))
@@ -874,11 +936,21 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	}
 	if (letters)
 		return;
-	/* the next paragraph, or the one after it when that only announces it ("because:") */
+	/* the reason announced on a line of its own ("Non-delivered information") */
+	if (announced_reason(v, cut, false, out))
+		return;
+	/* the next paragraph, or the one after it when that only announces it ("because:");
+	 * a list of recipients one a line shares the paragraph after the list */
 	i = c->line + 1;
+	if (next && next->line == i) {
+		size_t as, ae, rest;
+		while (i < cut && recipient_line(&v[i], &as, &ae, &rest))
+			i++;
+		end = cut;
+	}
 	for (int para = 0; para < 2; para++) {
 		rb_buf_clear(out);
-		for (; i < end && blank_line(&v[i]); i++)
+		for (; i < end && (blank_line(&v[i]) || decoration_line(&v[i])); i++)
 			;
 		for (; i < end && !blank_line(&v[i]) && out->len < MAX_DIAG; i++) {
 			rb_buf_add(out, v[i].s, v[i].n);
@@ -890,7 +962,7 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 			break;
 	}
 	/* the reason written just above the address ("User not listed in ...\naddr") */
-	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) &&
+	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) && !decoration_line(&v[c->line - 1]) &&
 	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions(&v[c->line - 1], c->addr))
 		rb_buf_add(out, v[c->line - 1].s, v[c->line - 1].n);
 }
