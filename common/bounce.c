@@ -965,6 +965,9 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) && !decoration_line(&v[c->line - 1]) &&
 	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions(&v[c->line - 1], c->addr))
 		rb_buf_add(out, v[c->line - 1].s, v[c->line - 1].n);
+	/* the line itself, when it says more than the address ("Unknown user: a@b") */
+	if (out->len == 0 && v[c->line].n > strlen(c->addr) + 8)
+		rb_buf_add(out, v[c->line].s, v[c->line].n);
 }
 
 /* A recipient named only elsewhere (X-Failed-Recipients, a report): the first line of the
@@ -1195,6 +1198,17 @@ free_top(struct top *t)
 	free(t->to_addr);
 }
 
+/* Was the message sent with the null reverse path of notices (Return-Path: <>)? */
+static bool
+null_sender(const struct top *t)
+{
+	struct rb_buf v = {0};
+	bool yes = mime_header(t->hdr, t->hlen, "Return-Path", &v) && strcmp(S(&v), "<>") == 0;
+
+	rb_buf_free(&v);
+	return yes;
+}
+
 /* A reply written by a person: "Re:", "AW:", "SV:" in front of the subject, and not from
  * a mailer-daemon.  (A forwarded notice, "Fwd: Returned mail", still tells of a failure.) */
 static bool
@@ -1254,6 +1268,16 @@ feedback_records(const struct top *t, struct scan *sc, struct bounce_result *res
 	if (!mime_header(S(&sc->feedback), sc->feedback.len, "Feedback-Type", &type))
 		rb_buf_add(&type, "abuse", 5);
 	add_rec(res, a ? a : "", "feedback", NULL, S(&type), NULL);
+	/* a report on a message to several: one Original-Rcpt-To each */
+	for (const char *l = S(&sc->feedback); a && (l = strcasestr(l, "\nOriginal-Rcpt-To:")) != NULL;) {
+		l += 18;
+		const char *nl = strchr(l, '\n');
+		char *line = rb_xstrndup(l, nl ? (size_t)(nl - l) : strlen(l)), *b = addr_in(line);
+		if (b)
+			add_rec(res, b, "feedback", NULL, S(&type), NULL);
+		free(b);
+		free(line);
+	}
 	(void)t;
 	free(a);
 	rb_buf_free(&v);
@@ -1602,8 +1626,11 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 				res->kind = BOUNCE_AUTOREPLY;
 				add_rec(res, t.from_addr ? t.from_addr : "", "autoreply", NULL, "", NULL);
 				mime_header_text(msg, t.hlen, "Subject", &v);
-			} else if (strong && !t.auto_replied) {
-				res->kind = BOUNCE_FAILURE; /* a bounce without a recipient */
+			} else if (strong && !t.auto_replied && (t.daemon || report_dsn || sc.has_dsn_part ||
+			    t.failed.len > 0 || null_sender(&t))) {
+				/* a bounce without a recipient; a subject alone ("Delivery failed: your
+				 * parcel") from a person or a shop is not enough */
+				res->kind = BOUNCE_FAILURE;
 				add_rec(res, "", "failed", NULL, "", NULL);
 			} else {
 				bounce_result_free(res);
