@@ -270,12 +270,47 @@ scan_set_any(const struct scan_set *set, const char *s, size_t len)
 	uint32_t row = 0;
 
 	len = strnlen(s, len);
+	/* Two walks at once, one from the start and one from the middle (begun early enough
+	 * to see every string that ends in its half): the table lookups of one overlap with
+	 * those of the other. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1), i;
+		uint32_t row2 = 0;
+		for (i = 0; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out || row2 >= out)
+				return true;
+		}
+		for (; j < len; j++) {
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row2 >= out)
+				return true;
+		}
+		return false;
+	}
 	for (size_t i = 0; i < len; i++) {
 		row = next[row + set->cls[p[i]]];
 		if (row >= out)
 			return true;
 	}
 	return false;
+}
+
+/* The strings that end at offset i in state row: lower their first[] entries. */
+static void
+record_first(const struct scan_set *set, uint32_t row, size_t i, size_t *first)
+{
+	const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+
+	for (size_t w = 0; w < set->words; w++) {
+		for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1) {
+			size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
+			size_t at = i + 1 - set->len[k];
+			if (at < first[k])
+				first[k] = at;
+		}
+	}
 }
 
 bool
@@ -285,21 +320,33 @@ scan_set_first(const struct scan_set *set, const char *s, size_t len, size_t *fi
 	const uint32_t *next = set->next, out = set->out_row;
 	uint32_t row = 0;
 	bool any = false;
+	size_t i = 0;
 
 	len = strnlen(s, len);
-	for (size_t i = 0; i < len; i++) {
-		row = next[row + set->cls[p[i]]];
-		if (row < out)
-			continue;
-		const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
-		any = true;
-		for (size_t w = 0; w < set->words; w++) {
-			for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1) {
-				size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
-				size_t at = i + 1 - set->len[k];
-				if (at < first[k])
-					first[k] = at;
+	/* Two walks at once, as in scan_set_any. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1);
+		uint32_t row2 = 0;
+		for (; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out) {
+				record_first(set, row, i, first);
+				any = true;
 			}
+			if (row2 >= out) {
+				record_first(set, row2, j, first);
+				any = true;
+			}
+		}
+		i = j;
+		row = row2;
+	}
+	for (; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row >= out) {
+			record_first(set, row, i, first);
+			any = true;
 		}
 	}
 	return any;

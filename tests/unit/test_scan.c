@@ -191,13 +191,13 @@ test_set(void)
 	struct scan_set *set = scan_set_new(strs, N);
 	static const char *const texts[] = {"", "ushers", "USHERS", "xyz", "bababab", "Up up UP",
 		"\xe5\xa4\xb1\xe6\x95\x97!", "RCPT TO:<a@b>", "he\0she", "h", "hishe"};
-	char buf[200];
+	char buf[500];
 	uint32_t state = 99;
 
 	CHECK_INT(scan_set_size(set), N);
 	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
 		check_set(set, strs, N, texts[t], t == 8 ? 7 : strlen(texts[t]));
-	for (int round = 0; round < 2000; round++) {
+	for (int round = 0; round < 3000; round++) {
 		size_t len = (size_t)round % sizeof buf;
 		for (size_t i = 0; i < len; i++) {
 			state = state * 1103515245u + 12345u;
