@@ -256,6 +256,17 @@ scan_set_new(const char *const *strings, size_t n)
 	return s;
 }
 
+void
+scan_set_free(struct scan_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->next);
+	free(set->masks);
+	free(set->len);
+	free(set);
+}
+
 size_t
 scan_set_size(const struct scan_set *set)
 {

@@ -29,12 +29,13 @@ size_t scan_pair(const char *p, size_t len, char a, char b);
  * same answers as lower-casing the text and calling strstr for every string, in one pass.
  * A string with an upper-case ASCII letter never matches, as with strstr on lower-cased
  * text.  The text ends at its length or at its first NUL byte, whichever comes first.
- * Sets are built once and never change; they are never freed. */
+ * Sets are built once and never change. */
 struct scan_set;
 
 /* Compile n strings (none empty, none longer than 255 bytes). */
 struct scan_set *scan_set_new(const char *const *strings, size_t n);
 size_t scan_set_size(const struct scan_set *set);
+void scan_set_free(struct scan_set *set);
 /* Does any of the strings occur in s[0..len)? */
 bool scan_set_any(const struct scan_set *set, const char *s, size_t len);
 /* For every string k that occurs, lower first[k] to the offset of its first occurrence when

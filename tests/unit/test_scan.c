@@ -221,6 +221,8 @@ test_set(void)
 	CHECK_INT(first[7], 9);
 	CHECK_INT(first[12], 13);
 	CHECK(first[1] == SIZE_MAX && first[29] == SIZE_MAX);
+	scan_set_free(big);
+	scan_set_free(set);
 }
 
 int
