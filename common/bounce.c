@@ -2,6 +2,7 @@
 #include "bounce.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "dsn.h"
 #include "mime.h"
+#include "scan.h"
 #include "util.h"
 
 /* At most this many recipients are taken from one notice (hostile input). */
@@ -183,16 +185,37 @@ contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-static bool
-any_of(const char *lc, const char *const *list, size_t n)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A table of lower-cased markers compiled into one automaton (scan.h), on first use: every
+ * search of a table is then one pass over the text, which it lower-cases as it reads. */
+static const struct scan_set *
+set_of(const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strstr(lc, list[i]))
-			return true;
-	return false;
+	static struct {
+		const char *const *list;
+		size_t n;
+		struct scan_set *set;
+	} cache[32];
+	static size_t ncache;
+
+	for (size_t i = 0; i < ncache; i++)
+		if (cache[i].list == list && cache[i].n == n)
+			return cache[i].set;
+	if (ncache == NELEM(cache))
+		rb_die(RB_EXIT_FATAL, "too many marker tables");
+	cache[ncache].list = list;
+	cache[ncache].n = n;
+	cache[ncache].set = scan_set_new(list, n);
+	return cache[ncache++].set;
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* Does s[0..len) (up to a NUL), lower-cased, contain one of the markers? */
+static bool
+any_in(const char *s, size_t len, const char *const *list, size_t n)
+{
+	return s && scan_set_any(set_of(list, n), s, len);
+}
 
 static char *
 lowercase_dup(const char *s, size_t n)
@@ -653,18 +676,13 @@ common_header(const struct line *l)
  * and a short lead ("the ", "a ") may come first; a marker deep inside a sentence
  * ("delete your own text from the attached returned message") is not one. */
 static bool
-marker_line(const char *lc, const char *const *list, size_t n)
+marker_line(const char *s, size_t len, const char *const *list, size_t n)
 {
-	const char *p = lc;
+	size_t i = 0;
 
-	while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
-		p++;
-	for (size_t i = 0; i < n; i++) {
-		const char *m = strstr(p, list[i]);
-		if (m && m - p <= 12)
-			return true;
-	}
-	return false;
+	while (i < len && s[i] && !isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+		i++;
+	return scan_set_starts_within(set_of(list, n), s + i, len - i, 12);
 }
 
 /* Index of the first line of the returned message in the text, or n. */
@@ -673,11 +691,9 @@ find_cut(const struct line *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].n > 0 && v[i].n < 100) {
-			char *lc = lowercase_dup(v[i].s, v[i].n);
-			bool hit = marker_line(lc, returned_markers, NELEM(returned_markers)) &&
-			    strstr(lc, "was received") == NULL;
-			free(lc);
-			if (hit)
+			static const char *const received[] = {"was received"};
+			if (marker_line(v[i].s, v[i].n, returned_markers, NELEM(returned_markers)) &&
+			    !any_in(v[i].s, v[i].n, received, 1))
 				return i;
 		}
 		/* a header block at column 0: "Received:", or header lines in a row of which
@@ -757,18 +773,24 @@ recipient_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 static bool
 phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 {
-	char *lc = lowercase_dup(l->s, l->n);
+	static const char *const mail_from[] = {"mail from"};
+	size_t first[NELEM(rcpt_phrases)], mf = SIZE_MAX;
 	bool found = false;
 
+	for (size_t k = 0; k < NELEM(rcpt_phrases); k++)
+		first[k] = SIZE_MAX;
+	/* the first place of every phrase, in one pass */
+	if (!scan_set_first(set_of(rcpt_phrases, NELEM(rcpt_phrases)), l->s, l->n, first))
+		return false;
+	scan_set_first(set_of(mail_from, 1), l->s, l->n, &mf);
 	for (size_t k = 0; k < NELEM(rcpt_phrases) && !found; k++) {
-		const char *p = strstr(lc, rcpt_phrases[k]);
-		if (p == NULL)
+		if (first[k] == SIZE_MAX)
 			continue;
-		size_t off = (size_t)(p - lc) + strlen(rcpt_phrases[k]), a, e;
+		size_t off = first[k] + strlen(rcpt_phrases[k]), a, e;
 		/* the address must follow the phrase closely */
 		if (!find_addr(l->s + off, l->n - off, &a, &e) || a > 12)
 			continue;
-		if (strstr(lc, "mail from") && strstr(lc, "mail from") < p)
+		if (mf < first[k])
 			continue;
 		*as = off + a;
 		*ae = off + e;
@@ -777,7 +799,6 @@ phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 			(*rest)++;
 		found = true;
 	}
-	free(lc);
 	return found;
 }
 
@@ -1029,17 +1050,14 @@ struct top {
 static bool
 delay_notice(const struct top *t, const struct line *v, size_t cut)
 {
-	char *lc = lowercase_dup(S(&t->subject), t->subject.len);
-	bool delay = any_of(lc, delay_words, NELEM(delay_words)), final = false;
+	bool delay = any_in(S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
+	bool final = false;
 
-	free(lc);
 	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
-		lc = lowercase_dup(v[i].s, v[i].n);
-		if (any_of(lc, delay_words, NELEM(delay_words)))
+		if (any_in(v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
-		if (any_of(lc, permanent_words, NELEM(permanent_words)))
+		if (any_in(v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
 			final = true;
-		free(lc);
 	}
 	return delay && !final;
 }
@@ -1139,17 +1157,21 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 static const char *
 mta_name(const struct top *t, const struct scan *sc)
 {
-	char *h = lowercase_dup(t->hdr, t->hlen);
-	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len;
-	char *x = lowercase_dup(S(&sc->text), tl);
-	const char *name = NULL;
+	static const char *markers[NELEM(mta_markers)];
+	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len, first[NELEM(mta_markers)];
 
-	for (size_t i = 0; i < NELEM(mta_markers) && name == NULL; i++)
-		if (strstr(x, mta_markers[i].marker) || strstr(h, mta_markers[i].marker))
-			name = mta_markers[i].mta;
-	free(h);
-	free(x);
-	return name ? name : "unknown";
+	if (markers[0] == NULL)
+		for (size_t i = 0; i < NELEM(mta_markers); i++)
+			markers[i] = mta_markers[i].marker;
+	/* the first marker of the table found in the text or the header block */
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		first[i] = SIZE_MAX;
+	scan_set_first(set_of(markers, NELEM(markers)), S(&sc->text), tl, first);
+	scan_set_first(set_of(markers, NELEM(markers)), t->hdr, t->hlen, first);
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		if (first[i] != SIZE_MAX)
+			return mta_markers[i].mta;
+	return "unknown";
 }
 
 static void
@@ -1178,9 +1200,7 @@ read_top(const char *msg, size_t len, struct top *t)
 	if (!t->daemon && strstr(lc, "-admin@") && mime_header(msg, t->hlen, "X-MLServer", &v))
 		t->daemon = true;
 	free(lc);
-	lc = lowercase_dup(S(&t->subject), t->subject.len);
-	t->subject_hit = any_of(lc, bounce_subjects, NELEM(bounce_subjects));
-	free(lc);
+	t->subject_hit = any_in(S(&t->subject), t->subject.len, bounce_subjects, NELEM(bounce_subjects));
 	t->auto_replied = contains_ci(S(&t->autosub), "auto-replied");
 	rb_buf_free(&v);
 }
@@ -1232,7 +1252,6 @@ is_autoreply(const struct top *t)
 {
 	struct rb_buf v = {0};
 	bool yes = t->auto_replied;
-	char *lc;
 
 	if (mime_header(t->hdr, t->hlen, "X-Autoreply", &v) ||
 	    mime_header(t->hdr, t->hlen, "X-Autorespond", &v) ||
@@ -1243,10 +1262,8 @@ is_autoreply(const struct top *t)
 	if (mime_header(t->hdr, t->hlen, "X-Auto-Response-Suppress", &v) && t->subject.len &&
 	    strncasecmp(S(&t->subject), "Automatic reply", 15) == 0)
 		yes = true;
-	lc = lowercase_dup(S(&t->subject), t->subject.len);
-	if (any_of(lc, autoreply_subjects, NELEM(autoreply_subjects)))
+	if (any_in(S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
 		yes = true;
-	free(lc);
 	rb_buf_free(&v);
 	return yes && !t->daemon;
 }
@@ -1570,9 +1587,8 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 	report_dsn = strstr(lc, "multipart/report") && strstr(lc, "delivery-status");
 	report_fb = strstr(lc, "feedback-report") != NULL;
 	free(lc);
-	lc = lowercase_dup(S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len);
-	wording = any_of(lc, failure_words, NELEM(failure_words));
-	free(lc);
+	wording = any_in(S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len, failure_words,
+	    NELEM(failure_words));
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
 	    (t.daemon && wording);
 	/* a person's reply ("Re: undeliverable mail?") that only talks about a bounce is no
@@ -1591,7 +1607,9 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 		if (res->n == 0 && !sc.has_dsn_part) {
 			/* fields of a report written into a text part */
 			struct dsn_report inl = {0};
-			if (strcasestr(S(&sc.text), "Final-Recipient:") && dsn_parse(S(&sc.text), sc.text.len, &inl)) {
+			static const char *const final_rcpt[] = {"final-recipient:"};
+			if (any_in(S(&sc.text), sc.text.len, final_rcpt, 1) &&
+			    dsn_parse(S(&sc.text), sc.text.len, &inl)) {
 				struct dsn_report keep = sc.dsn;
 				sc.dsn = inl;
 				dsn_records(&sc, res);
@@ -1702,33 +1720,26 @@ bounce_candidate(const char *hdr, size_t len, void *arg)
 	};
 	struct rb_buf from = {0}, subj = {0}, rp = {0};
 	bool yes = false;
-	char *lc;
 
 	(void)arg;
-	lc = lowercase_dup(hdr, len);
-	yes = any_of(lc, header_markers, NELEM(header_markers));
-	free(lc);
+	yes = any_in(hdr, len, header_markers, NELEM(header_markers));
 	if (!yes) {
 		mime_header_text(hdr, len, "From", &from);
-		lc = lowercase_dup(S(&from), from.len);
-		yes = strstr(lc, "mailer-daemon") || strstr(lc, "postmaster") || strstr(lc, "mail delivery") ||
-		    strstr(lc, "mailer daemon") || strstr(lc, "mail.delivery") || strstr(lc, "ndr") ||
-		    strstr(lc, "post_master") || strstr(lc, "mailerdaemon") || strstr(lc, "mail deliver") ||
-		    from.len == 0;
-		free(lc);
+		static const char *const senders[] = {"mailer-daemon", "postmaster", "mail delivery",
+			"mailer daemon", "mail.delivery", "ndr", "post_master", "mailerdaemon",
+			"mail deliver"};
+		yes = any_in(S(&from), from.len, senders, NELEM(senders)) || from.len == 0;
 	}
 	if (!yes && mime_header(hdr, len, "Return-Path", &rp)) {
 		const char *p = S(&rp);
 		yes = strcmp(p, "<>") == 0 || contains_ci(p, "mailer-daemon");
 	}
 	if (!yes) {
+		static const char *const more[] = {"bounce", "failure", "error", "fail", "returned"};
 		mime_header_text(hdr, len, "Subject", &subj);
-		lc = lowercase_dup(S(&subj), subj.len);
-		yes = any_of(lc, bounce_subjects, NELEM(bounce_subjects)) ||
-		    any_of(lc, autoreply_subjects, NELEM(autoreply_subjects)) || strstr(lc, "bounce") ||
-		    strstr(lc, "failure") || strstr(lc, "error") || strstr(lc, "fail") ||
-		    strstr(lc, "returned");
-		free(lc);
+		yes = any_in(S(&subj), subj.len, bounce_subjects, NELEM(bounce_subjects)) ||
+		    any_in(S(&subj), subj.len, autoreply_subjects, NELEM(autoreply_subjects)) ||
+		    any_in(S(&subj), subj.len, more, NELEM(more));
 	}
 	rb_buf_free(&from);
 	rb_buf_free(&subj);
