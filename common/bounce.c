@@ -868,10 +868,7 @@ announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *pa
 	for (size_t i = 0; i < cut; i++) {
 		if (v[i].n == 0 || v[i].n >= 100)
 			continue;
-		char *lc = lowercase_dup(v[i].s, v[i].n);
-		bool hit = marker_line(lc, reason_markers, NELEM(reason_markers));
-		free(lc);
-		if (!hit)
+		if (!marker_line(v[i].s, v[i].n, reason_markers, NELEM(reason_markers)))
 			continue;
 		size_t j = i + 1;
 		while (j < cut && j < i + 3 && (blank_line(&v[j]) || decoration_line(&v[j])))
