@@ -117,12 +117,14 @@ static const struct {
 	const char *mta;
 } mta_markers[] = {
 	{"qmail-send program", "qmail"},
+	{"x-msg-ref: server-", "messagelabs"},
+	{"symantec email security", "messagelabs"},
 	{"x-mailer: amazon workmail", "amazonworkmail"},
 	{"amazonses.com", "amazonses"},
 	{"mail.ru", "mailru"},
 	{"yandex", "yandex"},
 	{"kundenserver.de", "einsundeins"},
-	{"gmx", "gmx"},
+	{"gmx.", "gmx"},
 	{"google groups", "googlegroups"},
 	{"mailer-daemon@googlemail.com", "gmail"},
 	{"delivery has failed to these recipients", "office365"},
@@ -155,6 +157,19 @@ static const struct {
 	{"the following recipients were affected", "mailmarshalsmtp"},
 	{"vtext.", "verizon"},
 	{"informations de diagnostic pour les administrateurs", "exchange2007"},
+	{"x-nai-header", "mcafee"},
+	{"modified by mcafee", "mcafee"},
+	{"generating server:", "exchange2007"},
+	{"generierender server", "exchange2007"},
+	{"serveur de g\xc3\xa9n\xc3\xa9ration", "exchange2007"},
+	{"servidor de generaci\xc3\xb3n", "exchange2007"},
+	{"server di generazione", "exchange2007"},
+	{"genererende server", "exchange2007"},
+	{"servidor de gera\xc3\xa7\xc3\xa3o", "exchange2007"},
+	{"\xe7\x94\x9f\xe6\x88\x90\xe3\x82\xb5\xe3\x83\xbc\xe3\x83\x90\xe3\x83\xbc", "exchange2007"}, /* 生成サーバー */
+	{"\xe7\x94\x9f\xe6\x88\x90\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8", "exchange2007"}, /* 生成服务器 */
+	{"x-ms-exchange-message-is-ndr", "exchange2007"},
+	{"this is a copy of the message, including all the headers", "exim"},
 	{"mail delivery software", "exim"},
 	{"the following addresses had permanent fatal errors", "sendmail"},
 	{"transcript of session follows", "sendmail"},
@@ -253,6 +268,14 @@ find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 			a--;
 		while (a < i && (s[a] == '.' || s[a] == '\''))
 			a++;
+		/* a quoted local part: "john smith"@example.org */
+		if (a == i && s[i - 1] == '"') {
+			size_t q = i - 1;
+			while (q > 0 && i - q < 65 && s[q - 1] != '"' && s[q - 1] != '\n' && s[q - 1] != '<')
+				q--;
+			if (q > 0 && s[q - 1] == '"' && q + 1 < i)
+				a = q - 1;
+		}
 		while (e < n && domain_char((unsigned char)s[e]))
 			e++;
 		while (e > i + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
@@ -885,6 +908,21 @@ announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *pa
 	return false;
 }
 
+/* A title between stars: "** Address not found **". */
+static bool
+title_line(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n > 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0 &&
+	    memchr(s + 2, '\n', n - 4) == NULL && memmem(s + 2, n - 4, "**", 2) == NULL;
+}
+
 /* The diagnostic for a recipient found at line i: the rest of its line and the lines after
  * it up to an empty line or the next recipient; when that says nothing, a line of a session
  * transcript that names the recipient with a reply code, then (the only recipient of the
@@ -907,6 +945,9 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	for (size_t k = 0; k < out->len; k++)
 		if (isalpha((unsigned char)out->data[k]) || (unsigned char)out->data[k] >= 0x80)
 			letters = true;
+	/* a title between stars ("** Message not delivered **") says nothing of the reason */
+	if (letters && title_line(S(out)))
+		letters = false;
 	char code[8], st[16];
 	if (letters && (find_smtp_code(S(out), code) || find_status(S(out), st, sizeof st)))
 		return;
@@ -934,6 +975,20 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 		else
 			rb_buf_addc(out, ' ');
 		rb_buf_add(out, v[i].s, v[i].n);
+		return;
+	}
+	/* the address again on a line of its own, the reply on the next line (the
+	 * administrators' part of an Exchange notice: "a@b\n#550 5.1.1 ...") */
+	for (i = c->line + 1; i + 1 < cut; i++) {
+		size_t as, ae, rest;
+		if (!mentions(&v[i], c->addr) || !recipient_line(&v[i], &as, &ae, &rest) ||
+		    rest < v[i].n || !code_line(&v[i + 1]))
+			continue;
+		if (!letters)
+			rb_buf_clear(out);
+		else
+			rb_buf_addc(out, ' ');
+		rb_buf_add(out, v[i + 1].s, v[i + 1].n);
 		return;
 	}
 	if (letters && !alone)
@@ -1169,6 +1224,22 @@ mta_name(const struct top *t, const struct scan *sc)
 		if (first[i] != SIZE_MAX)
 			return mta_markers[i].mta;
 	return "unknown";
+}
+
+/* The software that wrote a delivery status report: a family named by a marker of its
+ * own template or headers, not by a domain name the text may mention; else "rfc3464". */
+static const char *
+report_mta(const struct top *t, const struct scan *sc)
+{
+	static const char *const own[] = {"mcafee", "exchange2007", "exchange2003", "domino",
+		"postfix", "sendmail", "exim", "courier", "qmail", "opensmtpd", "interscanmss",
+		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs"};
+	const char *m = mta_name(t, sc);
+
+	for (size_t i = 0; i < NELEM(own); i++)
+		if (strcmp(m, own[i]) == 0)
+			return m;
+	return "rfc3464";
 }
 
 static void
@@ -1624,7 +1695,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 			goto done;
 		if (res->n > 0 && sc.has_dsn_part) {
 			res->kind = BOUNCE_FAILURE;
-			res->mta = rb_xstrdup("rfc3464");
+			res->mta = rb_xstrdup(report_mta(&t, &sc));
 		} else if (res->n == 0 && inner_bounce(&sc, res, depth)) {
 			res->kind = BOUNCE_FAILURE;
 		} else {
