@@ -136,6 +136,7 @@ static const struct {
 	{"courier mail server", "courier"},
 	{"domino directory", "domino"},
 	{"lotus", "notes"},
+	{"was not delivered to:", "domino"},
 	{"dragonfly mail agent", "dragonfly"},
 	{"m-filter", "mfilter"},
 	{"interscan", "interscanmss"},
@@ -949,8 +950,26 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	if (letters && title_line(S(out)))
 		letters = false;
 	char code[8], st[16];
-	if (letters && (find_smtp_code(S(out), code) || find_status(S(out), st, sizeof st)))
+	if (letters && find_status(S(out), st, sizeof st))
 		return;
+	if (letters && find_smtp_code(S(out), code)) {
+		/* "(reason: 550 MAILBOX NOT FOUND)": the transcript's line for the recipient
+		 * may carry the status code ("550 5.1.1 <a@b>... User unknown") */
+		for (i = 0; i < cut; i++) {
+			char *l;
+			if (i == c->line || !mentions(&v[i], c->addr))
+				continue;
+			l = rb_xstrndup(v[i].s, v[i].n);
+			bool hit = find_smtp_code(l, code) && find_status(l, st, sizeof st);
+			free(l);
+			if (hit) {
+				rb_buf_addc(out, ' ');
+				rb_buf_add(out, v[i].s, v[i].n);
+				break;
+			}
+		}
+		return;
+	}
 	/* "because:" only announces the reason */
 	if (letters && out->len < 40 && out->data[out->len - 1] == ':')
 		letters = false;
@@ -1007,8 +1026,17 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 			return;
 		}
 	}
-	if (letters)
+	/* the only recipient, its line without a code: the reason announced on a line of
+	 * its own ("The response was:") says more */
+	if (letters) {
+		struct rb_buf para = {0};
+		if (alone && announced_reason(v, cut, false, &para)) {
+			rb_buf_clear(out);
+			rb_buf_add(out, para.data, para.len);
+		}
+		rb_buf_free(&para);
 		return;
+	}
 	/* the reason announced on a line of its own ("Non-delivered information") */
 	if (announced_reason(v, cut, false, out))
 		return;
@@ -1121,10 +1149,13 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(v, n);
 	struct cand *c = NULL;
 	size_t nc = 0;
-	char *ex[2] = {t->to_addr, t->from_addr};
 	struct rb_buf diag = {0};
+	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
+	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
+	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
 	const char *action = delay_notice(t, v, cut) ? "delayed" : "failed";
 
+	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
 		inline_orig(v, n, cut, &sc->orig);
 	for (size_t i = 0; i < cut && nc < MAX_RCPT; i++) {
@@ -1132,7 +1163,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(&v[i], &as, &ae, &rest))
 			continue;
 		char *a = addr_norm(v[i].s + as, ae - as);
-		bool dup = excluded(ex, 2, a);
+		bool dup = excluded(ex, 3, a);
 		for (size_t k = 0; k < nc && !dup; k++)
 			if (strcasecmp(c[k].addr, a) == 0)
 				dup = true;
@@ -1184,7 +1215,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		struct rb_buf to = {0};
 		if (mime_header(S(&sc->orig), sc->orig.len, "To", &to)) {
 			char *a = addr_in(S(&to));
-			if (a && !excluded(ex, 2, a)) {
+			if (a && !excluded(ex, 3, a)) {
 				struct cand whole = {a, 0, 0};
 				if (n && !mention_cand(v, cut, a, &whole))
 					whole.line = whole.rest = 0;
@@ -1202,6 +1233,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		free(c[k].addr);
 	free(c);
 	free(v);
+	free(reply_to);
 	rb_buf_free(&diag);
 }
 
