@@ -117,6 +117,8 @@ static const struct {
 	const char *mta;
 } mta_markers[] = {
 	{"qmail-send program", "qmail"},
+	{"x-powermta", "powermta"},
+	{"sendgrid.net", "sendgrid"},
 	{"x-msg-ref: server-", "messagelabs"},
 	{"symantec email security", "messagelabs"},
 	{"x-mailer: amazon workmail", "amazonworkmail"},
@@ -1265,8 +1267,18 @@ report_mta(const struct top *t, const struct scan *sc)
 {
 	static const char *const own[] = {"mcafee", "exchange2007", "exchange2003", "domino",
 		"postfix", "sendmail", "exim", "courier", "qmail", "opensmtpd", "interscanmss",
-		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs"};
+		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs",
+		"powermta", "sendgrid", "amazonses"};
 	const char *m = mta_name(t, sc);
+
+	/* Exchange Online marks its reports; outlook.com elsewhere may be a recipient's */
+	if (strcmp(m, "office365") == 0) {
+		char *h = lowercase_dup(t->hdr, t->hlen);
+		bool ndr = strstr(h, "\nx-ms-exchange-message-is-ndr:") != NULL;
+		free(h);
+		if (ndr)
+			return m;
+	}
 
 	for (size_t i = 0; i < NELEM(own); i++)
 		if (strcmp(m, own[i]) == 0)
