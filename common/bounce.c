@@ -1136,6 +1136,10 @@ delay_notice(const struct top *t, const struct line *v, size_t cut)
 	bool final = false;
 
 	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
+		/* "THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE." outranks
+		 * "could not be delivered for more than 4 hour(s)" */
+		if (mentions(&v[i], "do not need to resend"))
+			return true;
 		if (any_in(v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
 		if (any_in(v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
@@ -1278,6 +1282,8 @@ report_mta(const struct top *t, const struct scan *sc)
 		free(h);
 		if (ndr)
 			return m;
+		if (contains_ci(S(&sc->text), "delivery has failed to these recipients"))
+			return "exchange2007";
 	}
 
 	for (size_t i = 0; i < NELEM(own); i++)
