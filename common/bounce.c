@@ -783,6 +783,9 @@ recipient_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 	*as = i;
 	*ae = i + e;
 	i += e;
+	/* a trailing dot of the domain: "<a@example.org.>:" */
+	if (i + 1 < l->n && l->s[i] == '.' && l->s[i + 1] == '>')
+		i++;
 	while (i < l->n && (l->s[i] == '"' || l->s[i] == '>' || l->s[i] == '\''))
 		i++;
 	if (i < l->n && l->s[i] != ':' && l->s[i] != ' ' && l->s[i] != '\t' && l->s[i] != '<' &&
