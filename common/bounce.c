@@ -117,12 +117,16 @@ static const struct {
 	const char *mta;
 } mta_markers[] = {
 	{"qmail-send program", "qmail"},
+	{"x-powermta", "powermta"},
+	{"sendgrid.net", "sendgrid"},
+	{"x-msg-ref: server-", "messagelabs"},
+	{"symantec email security", "messagelabs"},
 	{"x-mailer: amazon workmail", "amazonworkmail"},
 	{"amazonses.com", "amazonses"},
 	{"mail.ru", "mailru"},
 	{"yandex", "yandex"},
 	{"kundenserver.de", "einsundeins"},
-	{"gmx", "gmx"},
+	{"gmx.", "gmx"},
 	{"google groups", "googlegroups"},
 	{"mailer-daemon@googlemail.com", "gmail"},
 	{"delivery has failed to these recipients", "office365"},
@@ -134,6 +138,7 @@ static const struct {
 	{"courier mail server", "courier"},
 	{"domino directory", "domino"},
 	{"lotus", "notes"},
+	{"was not delivered to:", "domino"},
 	{"dragonfly mail agent", "dragonfly"},
 	{"m-filter", "mfilter"},
 	{"interscan", "interscanmss"},
@@ -155,6 +160,19 @@ static const struct {
 	{"the following recipients were affected", "mailmarshalsmtp"},
 	{"vtext.", "verizon"},
 	{"informations de diagnostic pour les administrateurs", "exchange2007"},
+	{"x-nai-header", "mcafee"},
+	{"modified by mcafee", "mcafee"},
+	{"generating server:", "exchange2007"},
+	{"generierender server", "exchange2007"},
+	{"serveur de g\xc3\xa9n\xc3\xa9ration", "exchange2007"},
+	{"servidor de generaci\xc3\xb3n", "exchange2007"},
+	{"server di generazione", "exchange2007"},
+	{"genererende server", "exchange2007"},
+	{"servidor de gera\xc3\xa7\xc3\xa3o", "exchange2007"},
+	{"\xe7\x94\x9f\xe6\x88\x90\xe3\x82\xb5\xe3\x83\xbc\xe3\x83\x90\xe3\x83\xbc", "exchange2007"}, /* 生成サーバー */
+	{"\xe7\x94\x9f\xe6\x88\x90\xe6\x9c\x8d\xe5\x8a\xa1\xe5\x99\xa8", "exchange2007"}, /* 生成服务器 */
+	{"x-ms-exchange-message-is-ndr", "exchange2007"},
+	{"this is a copy of the message, including all the headers", "exim"},
 	{"mail delivery software", "exim"},
 	{"the following addresses had permanent fatal errors", "sendmail"},
 	{"transcript of session follows", "sendmail"},
@@ -253,6 +271,14 @@ find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 			a--;
 		while (a < i && (s[a] == '.' || s[a] == '\''))
 			a++;
+		/* a quoted local part: "john smith"@example.org */
+		if (a == i && s[i - 1] == '"') {
+			size_t q = i - 1;
+			while (q > 0 && i - q < 65 && s[q - 1] != '"' && s[q - 1] != '\n' && s[q - 1] != '<')
+				q--;
+			if (q > 0 && s[q - 1] == '"' && q + 1 < i)
+				a = q - 1;
+		}
 		while (e < n && domain_char((unsigned char)s[e]))
 			e++;
 		while (e > i + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
@@ -757,6 +783,9 @@ recipient_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 	*as = i;
 	*ae = i + e;
 	i += e;
+	/* a trailing dot of the domain: "<a@example.org.>:" */
+	if (i + 1 < l->n && l->s[i] == '.' && l->s[i + 1] == '>')
+		i++;
 	while (i < l->n && (l->s[i] == '"' || l->s[i] == '>' || l->s[i] == '\''))
 		i++;
 	if (i < l->n && l->s[i] != ':' && l->s[i] != ' ' && l->s[i] != '\t' && l->s[i] != '<' &&
@@ -885,6 +914,21 @@ announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *pa
 	return false;
 }
 
+/* A title between stars: "** Address not found **". */
+static bool
+title_line(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n > 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0 &&
+	    memchr(s + 2, '\n', n - 4) == NULL && memmem(s + 2, n - 4, "**", 2) == NULL;
+}
+
 /* The diagnostic for a recipient found at line i: the rest of its line and the lines after
  * it up to an empty line or the next recipient; when that says nothing, a line of a session
  * transcript that names the recipient with a reply code, then (the only recipient of the
@@ -907,9 +951,30 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	for (size_t k = 0; k < out->len; k++)
 		if (isalpha((unsigned char)out->data[k]) || (unsigned char)out->data[k] >= 0x80)
 			letters = true;
+	/* a title between stars ("** Message not delivered **") says nothing of the reason */
+	if (letters && title_line(S(out)))
+		letters = false;
 	char code[8], st[16];
-	if (letters && (find_smtp_code(S(out), code) || find_status(S(out), st, sizeof st)))
+	if (letters && find_status(S(out), st, sizeof st))
 		return;
+	if (letters && find_smtp_code(S(out), code)) {
+		/* "(reason: 550 MAILBOX NOT FOUND)": the transcript's line for the recipient
+		 * may carry the status code ("550 5.1.1 <a@b>... User unknown") */
+		for (i = 0; i < cut; i++) {
+			char *l;
+			if (i == c->line || !mentions(&v[i], c->addr))
+				continue;
+			l = rb_xstrndup(v[i].s, v[i].n);
+			bool hit = find_smtp_code(l, code) && find_status(l, st, sizeof st);
+			free(l);
+			if (hit) {
+				rb_buf_addc(out, ' ');
+				rb_buf_add(out, v[i].s, v[i].n);
+				break;
+			}
+		}
+		return;
+	}
 	/* "because:" only announces the reason */
 	if (letters && out->len < 40 && out->data[out->len - 1] == ':')
 		letters = false;
@@ -936,6 +1001,20 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 		rb_buf_add(out, v[i].s, v[i].n);
 		return;
 	}
+	/* the address again on a line of its own, the reply on the next line (the
+	 * administrators' part of an Exchange notice: "a@b\n#550 5.1.1 ...") */
+	for (i = c->line + 1; i + 1 < cut; i++) {
+		size_t as, ae, rest;
+		if (!mentions(&v[i], c->addr) || !recipient_line(&v[i], &as, &ae, &rest) ||
+		    rest < v[i].n || !code_line(&v[i + 1]))
+			continue;
+		if (!letters)
+			rb_buf_clear(out);
+		else
+			rb_buf_addc(out, ' ');
+		rb_buf_add(out, v[i + 1].s, v[i + 1].n);
+		return;
+	}
 	if (letters && !alone)
 		return;
 	/* a line with an SMTP reply or status code anywhere before the returned message */
@@ -952,8 +1031,17 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 			return;
 		}
 	}
-	if (letters)
+	/* the only recipient, its line without a code: the reason announced on a line of
+	 * its own ("The response was:") says more */
+	if (letters) {
+		struct rb_buf para = {0};
+		if (alone && announced_reason(v, cut, false, &para)) {
+			rb_buf_clear(out);
+			rb_buf_add(out, para.data, para.len);
+		}
+		rb_buf_free(&para);
 		return;
+	}
 	/* the reason announced on a line of its own ("Non-delivered information") */
 	if (announced_reason(v, cut, false, out))
 		return;
@@ -1051,6 +1139,10 @@ delay_notice(const struct top *t, const struct line *v, size_t cut)
 	bool final = false;
 
 	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
+		/* "THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE." outranks
+		 * "could not be delivered for more than 4 hour(s)" */
+		if (mentions(&v[i], "do not need to resend"))
+			return true;
 		if (any_in(v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
 		if (any_in(v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
@@ -1066,10 +1158,13 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(v, n);
 	struct cand *c = NULL;
 	size_t nc = 0;
-	char *ex[2] = {t->to_addr, t->from_addr};
 	struct rb_buf diag = {0};
+	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
+	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
+	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
 	const char *action = delay_notice(t, v, cut) ? "delayed" : "failed";
 
+	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
 		inline_orig(v, n, cut, &sc->orig);
 	for (size_t i = 0; i < cut && nc < MAX_RCPT; i++) {
@@ -1077,7 +1172,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(&v[i], &as, &ae, &rest))
 			continue;
 		char *a = addr_norm(v[i].s + as, ae - as);
-		bool dup = excluded(ex, 2, a);
+		bool dup = excluded(ex, 3, a);
 		for (size_t k = 0; k < nc && !dup; k++)
 			if (strcasecmp(c[k].addr, a) == 0)
 				dup = true;
@@ -1129,7 +1224,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		struct rb_buf to = {0};
 		if (mime_header(S(&sc->orig), sc->orig.len, "To", &to)) {
 			char *a = addr_in(S(&to));
-			if (a && !excluded(ex, 2, a)) {
+			if (a && !excluded(ex, 3, a)) {
 				struct cand whole = {a, 0, 0};
 				if (n && !mention_cand(v, cut, a, &whole))
 					whole.line = whole.rest = 0;
@@ -1147,6 +1242,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 		free(c[k].addr);
 	free(c);
 	free(v);
+	free(reply_to);
 	rb_buf_free(&diag);
 }
 
@@ -1169,6 +1265,34 @@ mta_name(const struct top *t, const struct scan *sc)
 		if (first[i] != SIZE_MAX)
 			return mta_markers[i].mta;
 	return "unknown";
+}
+
+/* The software that wrote a delivery status report: a family named by a marker of its
+ * own template or headers, not by a domain name the text may mention; else "rfc3464". */
+static const char *
+report_mta(const struct top *t, const struct scan *sc)
+{
+	static const char *const own[] = {"mcafee", "exchange2007", "exchange2003", "domino",
+		"postfix", "sendmail", "exim", "courier", "qmail", "opensmtpd", "interscanmss",
+		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs",
+		"powermta", "sendgrid", "amazonses"};
+	const char *m = mta_name(t, sc);
+
+	/* Exchange Online marks its reports; outlook.com elsewhere may be a recipient's */
+	if (strcmp(m, "office365") == 0) {
+		char *h = lowercase_dup(t->hdr, t->hlen);
+		bool ndr = strstr(h, "\nx-ms-exchange-message-is-ndr:") != NULL;
+		free(h);
+		if (ndr)
+			return m;
+		if (contains_ci(S(&sc->text), "delivery has failed to these recipients"))
+			return "exchange2007";
+	}
+
+	for (size_t i = 0; i < NELEM(own); i++)
+		if (strcmp(m, own[i]) == 0)
+			return m;
+	return "rfc3464";
 }
 
 static void
@@ -1624,7 +1748,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 			goto done;
 		if (res->n > 0 && sc.has_dsn_part) {
 			res->kind = BOUNCE_FAILURE;
-			res->mta = rb_xstrdup("rfc3464");
+			res->mta = rb_xstrdup(report_mta(&t, &sc));
 		} else if (res->n == 0 && inner_bounce(&sc, res, depth)) {
 			res->kind = BOUNCE_FAILURE;
 		} else {

@@ -166,6 +166,7 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 {
 	size_t i = 0, before = r->n;
 	const char *gstart = NULL;
+	bool has_final = false, has_orig = false;
 
 	while (i <= len) {
 		const char *line = text + i, *nl = i < len ? memchr(line, '\n', len - i) : NULL;
@@ -176,13 +177,25 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 			if (!isspace((unsigned char)line[k]))
 				blank = false;
 		bool cont = !blank && (line[0] == ' ' || line[0] == '\t');
+		bool is_final = !cont && llen > 16 && strncasecmp(line, "Final-Recipient:", 16) == 0;
+		bool is_orig = !cont && llen > 19 && strncasecmp(line, "Original-Recipient:", 19) == 0;
+		/* groups written without the blank line between them: a second recipient
+		 * starts a new one */
+		if (gstart && ((is_final && has_final) || (is_orig && has_orig))) {
+			add_group(r, gstart, (size_t)(line - gstart));
+			gstart = line;
+			has_final = has_orig = false;
+		}
 		if (blank || i >= len || (!cont && !is_field_start(line, llen))) {
 			if (gstart && line > gstart)
 				add_group(r, gstart, (size_t)(line - gstart));
 			gstart = NULL;
+			has_final = has_orig = false;
 		} else if (gstart == NULL && !cont) {
 			gstart = line;
 		}
+		has_final = has_final || is_final;
+		has_orig = has_orig || is_orig;
 		if (i >= len)
 			break;
 		i += llen + 1;
