@@ -603,19 +603,22 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 			return;
 	if (res->n >= MAX_RCPT)
 		return;
-	/* the diagnostic on one line: white space collapsed */
+	/* the diagnostic on one line: white space collapsed, written straight into a buffer
+	 * of the size it can reach */
+	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
 	for (const char *p = diag ? diag : ""; *p && d.len < MAX_DIAG; p++) {
 		if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
 			if (!sp)
-				rb_buf_addc(&d, ' ');
+				d.data[d.len++] = ' ';
 			sp = true;
 		} else {
-			rb_buf_addc(&d, *p);
+			d.data[d.len++] = *p;
 			sp = false;
 		}
 	}
 	while (d.len > 0 && d.data[d.len - 1] == ' ')
-		d.data[--d.len] = '\0';
+		d.len--;
+	d.data[d.len] = '\0';
 	if (status && *status)
 		snprintf(st, sizeof st, "%s", status);
 	else if (d.len)
@@ -682,6 +685,9 @@ message_header_line(const struct line *l)
 		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
 		"X-Google-Smtp-Source:", "X-Originating-IP:"};
 	for (size_t i = 0; i < NELEM(names); i++) {
+		/* the first letter first: most lines start with none of the names' */
+		if (l->n == 0 || tolower((unsigned char)l->s[0]) != tolower((unsigned char)names[i][0]))
+			continue;
 		size_t k = strlen(names[i]);
 		if (l->n >= k && strncasecmp(l->s, names[i], k) == 0)
 			return true;
