@@ -2,6 +2,7 @@
 #include "bounce.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,6 +440,48 @@ month_of(const char *m)
 	return -1;
 }
 
+/* The parts of sscanf's conversions that bounce_iso_date uses, by hand: white space,
+ * "%d" (optional sign, at least one digit) and "%Ns" (N bytes of a word at most). */
+static const char *
+skip_space(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static const char *
+scan_int(const char *p, int *out)
+{
+	bool neg = false;
+	long long v = 0;
+
+	p = skip_space(p);
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	for (; isdigit((unsigned char)*p); p++)
+		if (v < INT_MAX)
+			v = v * 10 + (*p - '0');
+	if (v > INT_MAX)
+		v = INT_MAX;
+	*out = (int)(neg ? -v : v);
+	return p;
+}
+
+static const char *
+scan_word(const char *p, char *out, size_t max)
+{
+	size_t n = 0;
+
+	p = skip_space(p);
+	while (*p && !isspace((unsigned char)*p) && n < max)
+		out[n++] = *p++;
+	out[n] = '\0';
+	return n ? p : NULL;
+}
+
 bool
 bounce_iso_date(const char *v, char *out, size_t outlen)
 {
@@ -450,7 +493,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		{"PDT", -420}, {"JST", 540}, {"CET", 60}, {"CEST", 120}, {"BST", 60}};
 	struct tm tm = {0};
 	char mon[16] = "", zone[16] = "";
-	int day, year, hh, mm, ss = 0, off = 0, n = 0;
+	int day, year, hh, mm, ss = 0, off = 0;
 	const char *p = v;
 	time_t t;
 
@@ -464,16 +507,14 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		if (p == NULL)
 			return false;
 	}
-	if (sscanf(p, " %d %15s %d %d:%d%n", &day, mon, &year, &hh, &mm, &n) < 5)
+	/* " %d %15s %d %d:%d", then ":%d", then " %15s" */
+	if ((p = scan_int(p, &day)) == NULL || (p = scan_word(p, mon, 15)) == NULL ||
+	    (p = scan_int(p, &year)) == NULL || (p = scan_int(p, &hh)) == NULL || *p++ != ':' ||
+	    (p = scan_int(p, &mm)) == NULL)
 		return false;
-	p += n;
-	if (*p == ':') {
-		int k = 0;
-		if (sscanf(p, ":%d%n", &ss, &k) < 1)
-			return false;
-		p += k;
-	}
-	if (sscanf(p, " %15s", zone) == 1) {
+	if (*p == ':' && (p = scan_int(p + 1, &ss)) == NULL)
+		return false;
+	if (scan_word(p, zone, 15) != NULL) {
 		if ((zone[0] == '+' || zone[0] == '-') && isdigit((unsigned char)zone[1])) {
 			int z = atoi(zone + 1);
 			off = (z / 100) * 60 + z % 100;
