@@ -94,7 +94,7 @@ account(const struct bounce_result *res, struct counts *c)
 
 /* Read one input; returns the exit status it calls for. */
 static int
-extract(const char *path, struct counts *c)
+extract(const char *path, struct bounce_engine *e, struct counts *c)
 {
 	struct mbox_reader *r = offset_given ? mbox_open_at(path, oflag) : mbox_open(path);
 	struct mbox_msg m;
@@ -103,7 +103,7 @@ extract(const char *path, struct counts *c)
 
 	if (r == NULL)
 		return RB_EXIT_BADINPUT;
-	mbox_set_filter(r, bounce_candidate, NULL);
+	mbox_set_filter(r, bounce_candidate, e);
 	while ((got = mbox_next(r, &m)) == 1) {
 		c->messages++;
 		if (m.truncated)
@@ -112,7 +112,7 @@ extract(const char *path, struct counts *c)
 			c->nonbounces++;
 			continue;
 		}
-		bounce_analyse(m.data, m.len, &res);
+		bounce_analyse(e, m.data, m.len, &res);
 		account(&res, c);
 		/* --since: bounces dated after it; an undated bounce is kept */
 		if (since[0] == '\0' || res.date[0] == '\0' || strcmp(res.date, since) > 0) {
@@ -142,6 +142,7 @@ main(int argc, char *argv[])
 		{NULL, 0, NULL, 0},
 	};
 	struct counts c = {0};
+	struct bounce_engine *e;
 	int ch, status = RB_EXIT_OK;
 	char *end;
 
@@ -188,11 +189,12 @@ main(int argc, char *argv[])
 
 	if (tsv_write_record(stdout, columns, NULL, NCOLUMNS) < 0)
 		return rb_finish(RB_EXIT_FATAL);
+	e = bounce_engine_new();
 	if (argc == 0) {
-		status = extract("-", &c);
+		status = extract("-", e, &c);
 	} else {
 		for (int i = 0; i < argc && status != RB_EXIT_FATAL; i++) {
-			int s = extract(argv[i], &c);
+			int s = extract(argv[i], e, &c);
 			if (s > status)
 				status = s;
 		}
@@ -203,6 +205,7 @@ main(int argc, char *argv[])
 		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\n",
 		    c.messages, c.bounces, c.records, c.feedback, c.autoreplies, c.nonbounces,
 		    c.unparsable, c.truncated);
+	bounce_engine_free(e);
 	return rb_finish(status);
 }
 

@@ -2,6 +2,7 @@
 #include "bounce.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,34 +206,61 @@ contains_ci(const char *hay, const char *needle)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A table of lower-cased markers compiled into one automaton (scan.h), on first use: every
- * search of a table is then one pass over the text, which it lower-cases as it reads. */
-static const struct scan_set *
-set_of(const char *const *list, size_t n)
-{
-	static struct {
+/* The engine: every marker table compiled into one automaton (scan.h), on its first use,
+ * so that every search of a table is one pass over the text, which it lower-cases as it
+ * reads.  Built once by the caller and passed down; nothing here is global. */
+#define MAX_SETS 32
+
+struct bounce_engine {
+	struct {
 		const char *const *list;
 		size_t n;
 		struct scan_set *set;
-	} cache[32];
-	static size_t ncache;
+	} sets[MAX_SETS];
+	size_t nsets;
+	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
+};
 
-	for (size_t i = 0; i < ncache; i++)
-		if (cache[i].list == list && cache[i].n == n)
-			return cache[i].set;
-	if (ncache == NELEM(cache))
+struct bounce_engine *
+bounce_engine_new(void)
+{
+	struct bounce_engine *eng = rb_xcalloc(1, sizeof *eng);
+
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		eng->mta_marker[i] = mta_markers[i].marker;
+	return eng;
+}
+
+void
+bounce_engine_free(struct bounce_engine *eng)
+{
+	if (eng == NULL)
+		return;
+	for (size_t i = 0; i < eng->nsets; i++)
+		scan_set_free(eng->sets[i].set);
+	free(eng);
+}
+
+/* The automaton of a table (a static array, known by its address). */
+static const struct scan_set *
+set_of(struct bounce_engine *eng, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < eng->nsets; i++)
+		if (eng->sets[i].list == list && eng->sets[i].n == n)
+			return eng->sets[i].set;
+	if (eng->nsets == MAX_SETS)
 		rb_die(RB_EXIT_FATAL, "too many marker tables");
-	cache[ncache].list = list;
-	cache[ncache].n = n;
-	cache[ncache].set = scan_set_new(list, n);
-	return cache[ncache++].set;
+	eng->sets[eng->nsets].list = list;
+	eng->sets[eng->nsets].n = n;
+	eng->sets[eng->nsets].set = scan_set_new(list, n);
+	return eng->sets[eng->nsets++].set;
 }
 
 /* Does s[0..len) (up to a NUL), lower-cased, contain one of the markers? */
 static bool
-any_in(const char *s, size_t len, const char *const *list, size_t n)
+any_in(struct bounce_engine *eng, const char *s, size_t len, const char *const *list, size_t n)
 {
-	return s && scan_set_any(set_of(list, n), s, len);
+	return s && scan_set_any(set_of(eng, list, n), s, len);
 }
 
 static char *
@@ -438,6 +466,48 @@ month_of(const char *m)
 	return -1;
 }
 
+/* The parts of sscanf's conversions that bounce_iso_date uses, by hand: white space,
+ * "%d" (optional sign, at least one digit) and "%Ns" (N bytes of a word at most). */
+static const char *
+skip_space(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static const char *
+scan_int(const char *p, int *out)
+{
+	bool neg = false;
+	long long v = 0;
+
+	p = skip_space(p);
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	for (; isdigit((unsigned char)*p); p++)
+		if (v < INT_MAX)
+			v = v * 10 + (*p - '0');
+	if (v > INT_MAX)
+		v = INT_MAX;
+	*out = (int)(neg ? -v : v);
+	return p;
+}
+
+static const char *
+scan_word(const char *p, char *out, size_t max)
+{
+	size_t n = 0;
+
+	p = skip_space(p);
+	while (*p && !isspace((unsigned char)*p) && n < max)
+		out[n++] = *p++;
+	out[n] = '\0';
+	return n ? p : NULL;
+}
+
 bool
 bounce_iso_date(const char *v, char *out, size_t outlen)
 {
@@ -449,7 +519,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		{"PDT", -420}, {"JST", 540}, {"CET", 60}, {"CEST", 120}, {"BST", 60}};
 	struct tm tm = {0};
 	char mon[16] = "", zone[16] = "";
-	int day, year, hh, mm, ss = 0, off = 0, n = 0;
+	int day, year, hh, mm, ss = 0, off = 0;
 	const char *p = v;
 	time_t t;
 
@@ -463,16 +533,14 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		if (p == NULL)
 			return false;
 	}
-	if (sscanf(p, " %d %15s %d %d:%d%n", &day, mon, &year, &hh, &mm, &n) < 5)
+	/* " %d %15s %d %d:%d", then ":%d", then " %15s" */
+	if ((p = scan_int(p, &day)) == NULL || (p = scan_word(p, mon, 15)) == NULL ||
+	    (p = scan_int(p, &year)) == NULL || (p = scan_int(p, &hh)) == NULL || *p++ != ':' ||
+	    (p = scan_int(p, &mm)) == NULL)
 		return false;
-	p += n;
-	if (*p == ':') {
-		int k = 0;
-		if (sscanf(p, ":%d%n", &ss, &k) < 1)
-			return false;
-		p += k;
-	}
-	if (sscanf(p, " %15s", zone) == 1) {
+	if (*p == ':' && (p = scan_int(p + 1, &ss)) == NULL)
+		return false;
+	if (scan_word(p, zone, 15) != NULL) {
 		if ((zone[0] == '+' || zone[0] == '-') && isdigit((unsigned char)zone[1])) {
 			int z = atoi(zone + 1);
 			off = (z / 100) * 60 + z % 100;
@@ -602,19 +670,22 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 			return;
 	if (res->n >= MAX_RCPT)
 		return;
-	/* the diagnostic on one line: white space collapsed */
+	/* the diagnostic on one line: white space collapsed, written straight into a buffer
+	 * of the size it can reach */
+	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
 	for (const char *p = diag ? diag : ""; *p && d.len < MAX_DIAG; p++) {
 		if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
 			if (!sp)
-				rb_buf_addc(&d, ' ');
+				d.data[d.len++] = ' ';
 			sp = true;
 		} else {
-			rb_buf_addc(&d, *p);
+			d.data[d.len++] = *p;
 			sp = false;
 		}
 	}
 	while (d.len > 0 && d.data[d.len - 1] == ' ')
-		d.data[--d.len] = '\0';
+		d.len--;
+	d.data[d.len] = '\0';
 	if (status && *status)
 		snprintf(st, sizeof st, "%s", status);
 	else if (d.len)
@@ -681,6 +752,9 @@ message_header_line(const struct line *l)
 		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
 		"X-Google-Smtp-Source:", "X-Originating-IP:"};
 	for (size_t i = 0; i < NELEM(names); i++) {
+		/* the first letter first: most lines start with none of the names' */
+		if (l->n == 0 || tolower((unsigned char)l->s[0]) != tolower((unsigned char)names[i][0]))
+			continue;
 		size_t k = strlen(names[i]);
 		if (l->n >= k && strncasecmp(l->s, names[i], k) == 0)
 			return true;
@@ -702,24 +776,24 @@ common_header(const struct line *l)
  * and a short lead ("the ", "a ") may come first; a marker deep inside a sentence
  * ("delete your own text from the attached returned message") is not one. */
 static bool
-marker_line(const char *s, size_t len, const char *const *list, size_t n)
+marker_line(struct bounce_engine *eng, const char *s, size_t len, const char *const *list, size_t n)
 {
 	size_t i = 0;
 
 	while (i < len && s[i] && !isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
 		i++;
-	return scan_set_starts_within(set_of(list, n), s + i, len - i, 12);
+	return scan_set_starts_within(set_of(eng, list, n), s + i, len - i, 12);
 }
 
 /* Index of the first line of the returned message in the text, or n. */
 static size_t
-find_cut(const struct line *v, size_t n)
+find_cut(struct bounce_engine *eng, const struct line *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].n > 0 && v[i].n < 100) {
 			static const char *const received[] = {"was received"};
-			if (marker_line(v[i].s, v[i].n, returned_markers, NELEM(returned_markers)) &&
-			    !any_in(v[i].s, v[i].n, received, 1))
+			if (marker_line(eng, v[i].s, v[i].n, returned_markers, NELEM(returned_markers)) &&
+			    !any_in(eng, v[i].s, v[i].n, received, 1))
 				return i;
 		}
 		/* a header block at column 0: "Received:", or header lines in a row of which
@@ -800,7 +874,7 @@ recipient_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 
 /* An address after a recipient phrase on the line ("could not be delivered to: <a@b>"). */
 static bool
-phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
+phrase_line(struct bounce_engine *eng, const struct line *l, size_t *as, size_t *ae, size_t *rest)
 {
 	static const char *const mail_from[] = {"mail from"};
 	size_t first[NELEM(rcpt_phrases)], mf = SIZE_MAX;
@@ -809,9 +883,9 @@ phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 	for (size_t k = 0; k < NELEM(rcpt_phrases); k++)
 		first[k] = SIZE_MAX;
 	/* the first place of every phrase, in one pass */
-	if (!scan_set_first(set_of(rcpt_phrases, NELEM(rcpt_phrases)), l->s, l->n, first))
+	if (!scan_set_first(set_of(eng, rcpt_phrases, NELEM(rcpt_phrases)), l->s, l->n, first))
 		return false;
-	scan_set_first(set_of(mail_from, 1), l->s, l->n, &mf);
+	scan_set_first(set_of(eng, mail_from, 1), l->s, l->n, &mf);
 	for (size_t k = 0; k < NELEM(rcpt_phrases) && !found; k++) {
 		if (first[k] == SIZE_MAX)
 			continue;
@@ -890,14 +964,15 @@ decoration_line(const struct line *l)
  * with coded, only those that carry an SMTP reply or status code.  False when the notice
  * has no such line before the returned message. */
 static bool
-announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *para)
+announced_reason(struct bounce_engine *eng, const struct line *v, size_t cut, bool coded,
+    struct rb_buf *para)
 {
 	char code[8], st[16];
 
 	for (size_t i = 0; i < cut; i++) {
 		if (v[i].n == 0 || v[i].n >= 100)
 			continue;
-		if (!marker_line(v[i].s, v[i].n, reason_markers, NELEM(reason_markers)))
+		if (!marker_line(eng, v[i].s, v[i].n, reason_markers, NELEM(reason_markers)))
 			continue;
 		size_t j = i + 1;
 		while (j < cut && j < i + 3 && (blank_line(&v[j]) || decoration_line(&v[j])))
@@ -934,8 +1009,8 @@ title_line(const char *s)
  * transcript that names the recipient with a reply code, then (the only recipient of the
  * notice) the first line with an SMTP reply in it, else the next paragraph. */
 static void
-diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const struct cand *next,
-    bool alone, struct rb_buf *out)
+diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, const struct cand *c,
+    const struct cand *next, bool alone, struct rb_buf *out)
 {
 	size_t i, end = next ? next->line : cut;
 	bool letters = false;
@@ -981,7 +1056,7 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	/* the reason announced on a line of its own with a code ("Error message below:") */
 	if (!letters || alone) {
 		struct rb_buf para = {0};
-		bool hit = announced_reason(v, cut, true, &para);
+		bool hit = announced_reason(eng, v, cut, true, &para);
 		if (hit) {
 			rb_buf_clear(out);
 			rb_buf_add(out, para.data, para.len);
@@ -1035,7 +1110,7 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	 * its own ("The response was:") says more */
 	if (letters) {
 		struct rb_buf para = {0};
-		if (alone && announced_reason(v, cut, false, &para)) {
+		if (alone && announced_reason(eng, v, cut, false, &para)) {
 			rb_buf_clear(out);
 			rb_buf_add(out, para.data, para.len);
 		}
@@ -1043,7 +1118,7 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 		return;
 	}
 	/* the reason announced on a line of its own ("Non-delivered information") */
-	if (announced_reason(v, cut, false, out))
+	if (announced_reason(eng, v, cut, false, out))
 		return;
 	/* the next paragraph, or the one after it when that only announces it ("because:");
 	 * a list of recipients one a line shares the paragraph after the list */
@@ -1133,9 +1208,9 @@ struct top {
 /* A warning that delivery is still being tried, not a failure: delay wording in the
  * subject or the notice, and no word of a permanent failure. */
 static bool
-delay_notice(const struct top *t, const struct line *v, size_t cut)
+delay_notice(struct bounce_engine *eng, const struct top *t, const struct line *v, size_t cut)
 {
-	bool delay = any_in(S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
+	bool delay = any_in(eng, S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
 	bool final = false;
 
 	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
@@ -1143,33 +1218,34 @@ delay_notice(const struct top *t, const struct line *v, size_t cut)
 		 * "could not be delivered for more than 4 hour(s)" */
 		if (mentions(&v[i], "do not need to resend"))
 			return true;
-		if (any_in(v[i].s, v[i].n, delay_words, NELEM(delay_words)))
+		if (any_in(eng, v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
-		if (any_in(v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
+		if (any_in(eng, v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
 			final = true;
 	}
 	return delay && !final;
 }
 
 static void
-scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool strong)
+scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struct bounce_result *res,
+    bool strong)
 {
 	struct line *v;
-	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(v, n);
+	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(eng, v, n);
 	struct cand *c = NULL;
 	size_t nc = 0;
 	struct rb_buf diag = {0};
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
 	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
 	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
-	const char *action = delay_notice(t, v, cut) ? "delayed" : "failed";
+	const char *action = delay_notice(eng, t, v, cut) ? "delayed" : "failed";
 
 	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
 		inline_orig(v, n, cut, &sc->orig);
 	for (size_t i = 0; i < cut && nc < MAX_RCPT; i++) {
 		size_t as, ae, rest;
-		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(&v[i], &as, &ae, &rest))
+		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(eng, &v[i], &as, &ae, &rest))
 			continue;
 		char *a = addr_norm(v[i].s + as, ae - as);
 		bool dup = excluded(ex, 3, a);
@@ -1198,15 +1274,15 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 					m = &c[k];
 			struct cand at;
 			if (m)
-				diagnostic_for(v, cut, m, m + 1 < c + nc ? m + 1 : NULL, nc <= 1, &diag);
+				diagnostic_for(eng, v, cut, m, m + 1 < c + nc ? m + 1 : NULL, nc <= 1, &diag);
 			else if (mention_cand(v, cut, a, &at))
-				diagnostic_for(v, cut, &at, NULL, nc == 0, &diag);
+				diagnostic_for(eng, v, cut, &at, NULL, nc == 0, &diag);
 			else if (nc == 1)
-				diagnostic_for(v, cut, &c[0], NULL, true, &diag);
+				diagnostic_for(eng, v, cut, &c[0], NULL, true, &diag);
 			else {
 				struct cand none = {a, 0, v && n ? v[0].n : 0};
 				if (n)
-					diagnostic_for(v, cut, &none, NULL, nc == 0, &diag);
+					diagnostic_for(eng, v, cut, &none, NULL, nc == 0, &diag);
 			}
 			add_rec(res, a, action, NULL, S(&diag), NULL);
 			free(a);
@@ -1215,7 +1291,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 	}
 	if (res->n == 0) {
 		for (size_t k = 0; k < nc; k++) {
-			diagnostic_for(v, cut, &c[k], k + 1 < nc ? &c[k + 1] : NULL, nc == 1, &diag);
+			diagnostic_for(eng, v, cut, &c[k], k + 1 < nc ? &c[k + 1] : NULL, nc == 1, &diag);
 			add_rec(res, c[k].addr, action, NULL, S(&diag), NULL);
 		}
 	}
@@ -1229,7 +1305,7 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 				if (n && !mention_cand(v, cut, a, &whole))
 					whole.line = whole.rest = 0;
 				if (n)
-					diagnostic_for(v, cut, &whole, NULL, true, &diag);
+					diagnostic_for(eng, v, cut, &whole, NULL, true, &diag);
 				else
 					rb_buf_clear(&diag);
 				add_rec(res, a, action, NULL, S(&diag), NULL);
@@ -1248,19 +1324,16 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 
 /* The software named by the notice. */
 static const char *
-mta_name(const struct top *t, const struct scan *sc)
+mta_name(struct bounce_engine *eng, const struct top *t, const struct scan *sc)
 {
-	static const char *markers[NELEM(mta_markers)];
 	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len, first[NELEM(mta_markers)];
+	const char *const *markers = eng->mta_marker;
 
-	if (markers[0] == NULL)
-		for (size_t i = 0; i < NELEM(mta_markers); i++)
-			markers[i] = mta_markers[i].marker;
 	/* the first marker of the table found in the text or the header block */
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
 		first[i] = SIZE_MAX;
-	scan_set_first(set_of(markers, NELEM(markers)), S(&sc->text), tl, first);
-	scan_set_first(set_of(markers, NELEM(markers)), t->hdr, t->hlen, first);
+	scan_set_first(set_of(eng, markers, NELEM(mta_markers)), S(&sc->text), tl, first);
+	scan_set_first(set_of(eng, markers, NELEM(mta_markers)), t->hdr, t->hlen, first);
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
 		if (first[i] != SIZE_MAX)
 			return mta_markers[i].mta;
@@ -1270,13 +1343,13 @@ mta_name(const struct top *t, const struct scan *sc)
 /* The software that wrote a delivery status report: a family named by a marker of its
  * own template or headers, not by a domain name the text may mention; else "rfc3464". */
 static const char *
-report_mta(const struct top *t, const struct scan *sc)
+report_mta(struct bounce_engine *eng, const struct top *t, const struct scan *sc)
 {
 	static const char *const own[] = {"mcafee", "exchange2007", "exchange2003", "domino",
 		"postfix", "sendmail", "exim", "courier", "qmail", "opensmtpd", "interscanmss",
 		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs",
 		"powermta", "sendgrid", "amazonses"};
-	const char *m = mta_name(t, sc);
+	const char *m = mta_name(eng, t, sc);
 
 	/* Exchange Online marks its reports; outlook.com elsewhere may be a recipient's */
 	if (strcmp(m, "office365") == 0) {
@@ -1296,7 +1369,7 @@ report_mta(const struct top *t, const struct scan *sc)
 }
 
 static void
-read_top(const char *msg, size_t len, struct top *t)
+read_top(struct bounce_engine *eng, const char *msg, size_t len, struct top *t)
 {
 	struct rb_buf v = {0};
 	char *lc;
@@ -1321,7 +1394,8 @@ read_top(const char *msg, size_t len, struct top *t)
 	if (!t->daemon && strstr(lc, "-admin@") && mime_header(msg, t->hlen, "X-MLServer", &v))
 		t->daemon = true;
 	free(lc);
-	t->subject_hit = any_in(S(&t->subject), t->subject.len, bounce_subjects, NELEM(bounce_subjects));
+	t->subject_hit = any_in(eng, S(&t->subject), t->subject.len, bounce_subjects,
+	    NELEM(bounce_subjects));
 	t->auto_replied = contains_ci(S(&t->autosub), "auto-replied");
 	rb_buf_free(&v);
 }
@@ -1369,7 +1443,7 @@ person_reply(const struct top *t)
 }
 
 static bool
-is_autoreply(const struct top *t)
+is_autoreply(struct bounce_engine *eng, const struct top *t)
 {
 	struct rb_buf v = {0};
 	bool yes = t->auto_replied;
@@ -1383,7 +1457,7 @@ is_autoreply(const struct top *t)
 	if (mime_header(t->hdr, t->hlen, "X-Auto-Response-Suppress", &v) && t->subject.len &&
 	    strncasecmp(S(&t->subject), "Automatic reply", 15) == 0)
 		yes = true;
-	if (any_in(S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
+	if (any_in(eng, S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
 		yes = true;
 	rb_buf_free(&v);
 	return yes && !t->daemon;
@@ -1590,7 +1664,8 @@ dsn_records(struct scan *sc, struct bounce_result *res)
 	}
 }
 
-static void analyse(const char *msg, size_t len, struct bounce_result *res, int depth);
+static void analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_result *res,
+    int depth);
 
 /* Does any recipient group of the report say something other than success? */
 static bool
@@ -1607,7 +1682,7 @@ dsn_any_failure(const struct dsn_report *r)
 /* Records of a report without a Diagnostic-Code: the notice's text often says why
  * ("<a@b>... Deferred: Connection timed out with mx"); take the diagnostic from there. */
 static void
-fill_from_text(const struct scan *sc, struct bounce_result *res)
+fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_result *res)
 {
 	struct line *v;
 	size_t n, cut;
@@ -1620,13 +1695,13 @@ fill_from_text(const struct scan *sc, struct bounce_result *res)
 	if (!missing || sc->text.len == 0)
 		return;
 	n = split_lines(S(&sc->text), sc->text.len, &v);
-	cut = find_cut(v, n);
+	cut = find_cut(eng, v, n);
 	for (size_t k = 0; k < res->n; k++) {
 		struct bounce_rec *r = &res->rec[k];
 		struct cand at;
 		if (r->diagnostic[0] || r->recipient[0] == '\0' || !mention_cand(v, cut, r->recipient, &at))
 			continue;
-		diagnostic_for(v, cut, &at, NULL, res->n == 1, &diag);
+		diagnostic_for(eng, v, cut, &at, NULL, res->n == 1, &diag);
 		struct bounce_result one = {0};
 		add_rec(&one, r->recipient, r->action, r->status, S(&diag), r->remote_mta);
 		if (one.n == 1) {
@@ -1651,15 +1726,15 @@ fill_from_text(const struct scan *sc, struct bounce_result *res)
 }
 
 void
-bounce_analyse(const char *msg, size_t len, struct bounce_result *res)
+bounce_analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_result *res)
 {
-	analyse(msg, len, res, 0);
+	analyse(eng, msg, len, res, 0);
 }
 
 /* A notice that returns another notice (forwarded by a relay or a filter): the inner one
  * names the recipients.  Adopts its records and returns true when it has some. */
 static bool
-inner_bounce(const struct scan *sc, struct bounce_result *res, int depth)
+inner_bounce(struct bounce_engine *eng, const struct scan *sc, struct bounce_result *res, int depth)
 {
 	struct bounce_result in;
 	const char *m = S(&sc->attached);
@@ -1676,7 +1751,7 @@ inner_bounce(const struct scan *sc, struct bounce_result *res, int depth)
 	rb_buf_free(&v);
 	if (!daemon_like)
 		return false;
-	analyse(m, sc->attached.len, &in, depth + 1);
+	analyse(eng, m, sc->attached.len, &in, depth + 1);
 	if (in.kind != BOUNCE_FAILURE || in.n == 0 || in.rec[0].recipient[0] == '\0') {
 		bounce_result_free(&in);
 		return false;
@@ -1690,7 +1765,8 @@ inner_bounce(const struct scan *sc, struct bounce_result *res, int depth)
 }
 
 static void
-analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
+analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_result *res,
+    int depth)
 {
 	struct top t;
 	struct scan sc;
@@ -1700,7 +1776,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 
 	memset(res, 0, sizeof *res);
 	memset(&sc, 0, sizeof sc);
-	read_top(msg, len, &t);
+	read_top(eng, msg, len, &t);
 	mime_walk(msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
 		rb_buf_add(&sc.text, sc.html.data, sc.html.len);
@@ -1708,7 +1784,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 	report_dsn = strstr(lc, "multipart/report") && strstr(lc, "delivery-status");
 	report_fb = strstr(lc, "feedback-report") != NULL;
 	free(lc);
-	wording = any_in(S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len, failure_words,
+	wording = any_in(eng, S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len, failure_words,
 	    NELEM(failure_words));
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
 	    (t.daemon && wording);
@@ -1729,7 +1805,7 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 			/* fields of a report written into a text part */
 			struct dsn_report inl = {0};
 			static const char *const final_rcpt[] = {"final-recipient:"};
-			if (any_in(S(&sc.text), sc.text.len, final_rcpt, 1) &&
+			if (any_in(eng, S(&sc.text), sc.text.len, final_rcpt, 1) &&
 			    dsn_parse(S(&sc.text), sc.text.len, &inl)) {
 				struct dsn_report keep = sc.dsn;
 				sc.dsn = inl;
@@ -1742,21 +1818,21 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 				;
 		}
 		if (res->n > 0)
-			fill_from_text(&sc, res);
+			fill_from_text(eng, &sc, res);
 		/* a report whose every recipient was delivered, relayed or expanded: no failure */
 		if (res->n == 0 && sc.has_dsn_part && sc.dsn.n > 0 && !dsn_any_failure(&sc.dsn))
 			goto done;
 		if (res->n > 0 && sc.has_dsn_part) {
 			res->kind = BOUNCE_FAILURE;
-			res->mta = rb_xstrdup(report_mta(&t, &sc));
-		} else if (res->n == 0 && inner_bounce(&sc, res, depth)) {
+			res->mta = rb_xstrdup(report_mta(eng, &t, &sc));
+		} else if (res->n == 0 && inner_bounce(eng, &sc, res, depth)) {
 			res->kind = BOUNCE_FAILURE;
 		} else {
 			if (res->n == 0 && (strong || t.daemon || wording))
-				scan_text(&t, &sc, res, strong);
+				scan_text(eng, &t, &sc, res, strong);
 			if (res->n > 0 && (strong || t.daemon || wording)) {
 				res->kind = BOUNCE_FAILURE;
-			} else if (!strong && is_autoreply(&t)) {
+			} else if (!strong && is_autoreply(eng, &t)) {
 				res->kind = BOUNCE_AUTOREPLY;
 				for (size_t i = 0; i < res->n; i++)
 					;
@@ -1782,7 +1858,7 @@ done:
 		struct rb_buf d = {0};
 		if (res->mta == NULL)
 			res->mta = rb_xstrdup(res->kind == BOUNCE_FEEDBACK ? "feedback" :
-			    res->kind == BOUNCE_AUTOREPLY ? "rfc3834" : mta_name(&t, &sc));
+			    res->kind == BOUNCE_AUTOREPLY ? "rfc3834" : mta_name(eng, &t, &sc));
 		mime_header(msg, t.hlen, "Date", &d);
 		if (!bounce_iso_date(S(&d), res->date, sizeof res->date))
 			res->date[0] = '\0';
@@ -1831,8 +1907,9 @@ bounce_result_free(struct bounce_result *res)
 }
 
 bool
-bounce_candidate(const char *hdr, size_t len, void *arg)
+bounce_candidate(const char *hdr, size_t len, void *engine)
 {
+	struct bounce_engine *eng = engine;
 	static const char *const header_markers[] = {
 		"x-failed-recipients:", "multipart/report", "auto-submitted:", "x-autoreply",
 		"x-autorespond", "precedence: auto_reply", "feedback-report", "delivery-status",
@@ -1842,14 +1919,13 @@ bounce_candidate(const char *hdr, size_t len, void *arg)
 	struct rb_buf from = {0}, subj = {0}, rp = {0};
 	bool yes = false;
 
-	(void)arg;
-	yes = any_in(hdr, len, header_markers, NELEM(header_markers));
+	yes = any_in(eng, hdr, len, header_markers, NELEM(header_markers));
 	if (!yes) {
 		mime_header_text(hdr, len, "From", &from);
 		static const char *const senders[] = {"mailer-daemon", "postmaster", "mail delivery",
 			"mailer daemon", "mail.delivery", "ndr", "post_master", "mailerdaemon",
 			"mail deliver"};
-		yes = any_in(S(&from), from.len, senders, NELEM(senders)) || from.len == 0;
+		yes = any_in(eng, S(&from), from.len, senders, NELEM(senders)) || from.len == 0;
 	}
 	if (!yes && mime_header(hdr, len, "Return-Path", &rp)) {
 		const char *p = S(&rp);
@@ -1858,9 +1934,9 @@ bounce_candidate(const char *hdr, size_t len, void *arg)
 	if (!yes) {
 		static const char *const more[] = {"bounce", "failure", "error", "fail", "returned"};
 		mime_header_text(hdr, len, "Subject", &subj);
-		yes = any_in(S(&subj), subj.len, bounce_subjects, NELEM(bounce_subjects)) ||
-		    any_in(S(&subj), subj.len, autoreply_subjects, NELEM(autoreply_subjects)) ||
-		    any_in(S(&subj), subj.len, more, NELEM(more));
+		yes = any_in(eng, S(&subj), subj.len, bounce_subjects, NELEM(bounce_subjects)) ||
+		    any_in(eng, S(&subj), subj.len, autoreply_subjects, NELEM(autoreply_subjects)) ||
+		    any_in(eng, S(&subj), subj.len, more, NELEM(more));
 	}
 	rb_buf_free(&from);
 	rb_buf_free(&subj);

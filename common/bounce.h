@@ -37,12 +37,21 @@ struct bounce_result {
 	size_t n;
 };
 
-/* The archive reader's filter: from the header block alone, can this be a bounce, a
- * feedback report or an auto-reply?  Generous: a false yes costs only time. */
-bool bounce_candidate(const char *hdr, size_t len, void *arg);
+/* The engine: the marker tables compiled once, and buffers reused from one message to the
+ * next.  Build one with bounce_engine_new before the first message and pass it to every
+ * call; it is not shared between threads.  bounce_engine_free(NULL) does nothing. */
+struct bounce_engine;
+struct bounce_engine *bounce_engine_new(void);
+void bounce_engine_free(struct bounce_engine *e);
+
+/* The archive reader's filter (mbox_set_filter(r, bounce_candidate, engine)): from the
+ * header block alone, can this be a bounce, a feedback report or an auto-reply?  Generous:
+ * a false yes costs only time. */
+bool bounce_candidate(const char *hdr, size_t len, void *engine);
 
 /* Analyse one message (LF line ends); res is filled and must be freed. */
-void bounce_analyse(const char *msg, size_t len, struct bounce_result *res);
+void bounce_analyse(struct bounce_engine *e, const char *msg, size_t len,
+    struct bounce_result *res);
 void bounce_result_free(struct bounce_result *res);
 
 /* Date header value to ISO 8601 UTC in out (at least 21 bytes); false if unparsable. */

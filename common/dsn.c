@@ -25,20 +25,21 @@ dsn_strip_type(const char *v)
 		if (q == semi)
 			p = semi + 1;
 	}
+	/* written straight into the buffer: the result is never longer than the value */
 	rb_buf_reserve(&b, strlen(p));
-	b.data[0] = '\0';
 	for (; *p; p++) {
 		if (isspace((unsigned char)*p)) {
 			if (!sp)
-				rb_buf_addc(&b, ' ');
+				b.data[b.len++] = ' ';
 			sp = true;
 		} else {
-			rb_buf_addc(&b, *p);
+			b.data[b.len++] = *p;
 			sp = false;
 		}
 	}
 	while (b.len > 0 && b.data[b.len - 1] == ' ')
-		b.data[--b.len] = '\0';
+		b.len--;
+	b.data[b.len] = '\0';
 	return b.data;
 }
 

@@ -1,9 +1,11 @@
 /* Unit tests for the separator scan: the SSE2 and the portable search must find exactly the
- * candidates a byte-by-byte reference finds, on tricky cases and on pseudo-random buffers. */
+ * candidates a byte-by-byte reference finds, on tricky cases and on pseudo-random buffers.
+ * Also the string sets, and the hand-written date reader of bounce.c. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "bounce.h"
 #include "scan.h"
 #include "unit.h"
 
@@ -225,6 +227,53 @@ test_set(void)
 	scan_set_free(set);
 }
 
+/* Dates are read by hand, as sscanf(" %d %15s %d %d:%d") then ":%d" and " %15s" read
+ * them before: the same answers on odd spacing, signs, long words and out-of-range parts. */
+static void
+test_iso_date(void)
+{
+	static const struct {
+		const char *in, *want;  /* want NULL: not a date */
+	} cases[] = {
+		{"Mon, 2 Nov 2026 10:11:12 +0100", "2026-11-02T09:11:12Z"},
+		{"2 Nov 2026 10:11 -0500", "2026-11-02T15:11:00Z"},
+		{"Tue, 03 Dec 26 23:59:60 GMT", "2026-12-04T00:00:00Z"},
+		{"  Wed,  4 Jan 1999 00:00:00 PST (comment)", "1999-01-04T08:00:00Z"},
+		{"Thu 5 Feb 2027 1:2:3 EST", "2027-02-05T06:02:03Z"},
+		{"5 February 2027 01:02:03 CEST", "2027-02-04T23:02:03Z"},
+		{"5 Feb, 2027 01:02:03", "2027-02-05T01:02:03Z"},
+		{"5 Feb 2027 01:02", "2027-02-05T01:02:00Z"},
+		{"5 Feb 2027 01 :02", NULL},
+		{"5 Feb 2027 01: 02", "2027-02-05T01:02:00Z"},
+		{"5 Feb 2027 01:02: 03 Z", "2027-02-05T01:02:03Z"},
+		{"5 Feb 2027 01:02:xx", NULL},
+		{"-5 Feb 2027 01:02", NULL},
+		{"+5 Feb 2027 01:02:03 +99999", "2026-12-25T08:23:03Z"},
+		{"5 Feb 99999999999 01:02", NULL},
+		{"32 Feb 2027 01:02", NULL},
+		{"5 Xyz 2027 01:02", NULL},
+		{"", NULL},
+		{"Mon,", NULL},
+		{"Mon", NULL},
+		{"5\tFeb\t2027\t01:02:03\tutc", "2027-02-05T01:02:03Z"},
+		{"5 Febxxxxxxxxxxxxxxxxx 2027 01:02", NULL},
+		{"5 Febxxxxxxxxxxx2027 01:02", "2027-02-05T01:02:00Z"},
+		{"1 Jan 1970 00:00:00 +0100", "1969-12-31T23:00:00Z"},
+		{"31 Dec 9999 23:59:59 -1200", "10000-01-01T11:59:59Z"},
+		{"5 Feb 49 1:2", "2049-02-05T01:02:00Z"},
+		{"5 Feb 50 1:2", NULL},
+		{"5 Feb 2027 01:02 +01", "2027-02-05T01:01:00Z"},
+		{"5 Feb 2027 01:02 -", "2027-02-05T01:02:00Z"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[32] = "";
+		bool ok = bounce_iso_date(cases[i].in, out, sizeof out);
+		CHECK(ok == (cases[i].want != NULL));
+		if (ok)
+			CHECK_STR(out, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -233,5 +282,6 @@ main(void)
 	test_random();
 	test_pair();
 	test_set();
+	test_iso_date();
 	return unit_done("test_scan");
 }
