@@ -1350,6 +1350,12 @@ report_mta(struct bounce_engine *eng, const struct top *t, const struct scan *sc
 		"mailmarshalsmtp", "activehunter", "mfilter", "imailserver", "dragonfly", "messagelabs",
 		"powermta", "sendgrid", "amazonses"};
 	const char *m = mta_name(eng, t, sc);
+	const char *rep = sc->dsn.reporting_mta;
+
+	/* SES receiving mail for a domain reports from its inbound hosts; SES sending mail
+	 * from amazonses.com */
+	if (rep != NULL && strncasecmp(rep, "inbound-smtp.", 13) == 0 && contains_ci(rep, ".amazonaws.com"))
+		return "receivingses";
 
 	/* Exchange Online marks its reports; outlook.com elsewhere may be a recipient's */
 	if (strcmp(m, "office365") == 0) {
