@@ -1,31 +1,39 @@
 #include "tsv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
+/* Bytes asked of the stream at a time.  Lines are split in place in the input buffer, so a
+ * record costs no copy unless it spans a refill. */
 #define TSV_READ_CHUNK (64u << 10)
 
-/* Refill the input buffer; returns bytes now available, 0 at EOF, -1 on error. */
-static ssize_t
+/* Refill the input buffer after its unread bytes, which move to its start.  Always leaves a
+ * byte free after the data, for the NUL that ends a last line without LF.  Returns 0, or -1
+ * on a read error (reported); sets r->eof when the stream has no more bytes. */
+static int
 fill(struct tsv_reader *r)
 {
-	size_t n;
+	size_t n, need;
 
 	if (r->inpos > 0) {
 		memmove(r->in, r->in + r->inpos, r->inlen - r->inpos);
 		r->inlen -= r->inpos;
 		r->inpos = 0;
 	}
-	if (r->eof)
-		return (ssize_t)r->inlen;
-	if (r->incap - r->inlen < TSV_READ_CHUNK) {
-		r->incap = r->inlen + TSV_READ_CHUNK;
-		r->in = rb_xrealloc(r->in, r->incap);
+	need = r->inlen + r->chunk + 1;
+	if (r->incap < need) {
+		/* Double, so a long line costs few reallocations; a line over TSV_MAX_LINE is
+		 * discarded before the buffer grows much past it. */
+		size_t cap = r->incap * 2 > need ? r->incap * 2 : need;
+
+		r->in = rb_xrealloc(r->in, cap);
+		r->incap = cap;
 	}
-	n = fread(r->in + r->inlen, 1, r->incap - r->inlen, r->fp);
+	n = fread(r->in + r->inlen, 1, r->incap - r->inlen - 1, r->fp);
 	if (n == 0) {
 		if (ferror(r->fp)) {
 			rb_warn_at(r->name, 0, "read error:");
@@ -34,62 +42,59 @@ fill(struct tsv_reader *r)
 		r->eof = true;
 	}
 	r->inlen += n;
-	return (ssize_t)r->inlen;
+	return 0;
 }
 
-/* Next raw line without its LF into r->line.  Returns its length, -2 at end of input,
- * -1 on a read error, -3 for a line over TSV_MAX_LINE (consumed and discarded). */
+/* Next raw line, without its LF (or CR LF) and NUL-terminated, in place in the input buffer:
+ * *line points at it until the next call.  Returns its length, -2 at end of input, -1 on a
+ * read error, -3 for a line over TSV_MAX_LINE (consumed and discarded). */
 static ssize_t
-next_line(struct tsv_reader *r)
+next_line(struct tsv_reader *r, char **line)
 {
-	size_t len = 0;
+	size_t seen = 0, len;
 	bool toolong = false;
+	char *start;
 
-	if (r->in == NULL) {
-		r->incap = TSV_READ_CHUNK;
-		r->in = rb_xmalloc(r->incap);
-	}
 	for (;;) {
-		char *start = r->in + r->inpos;
 		size_t avail = r->inlen - r->inpos;
-		char *nl = avail ? memchr(start, '\n', avail) : NULL;
-		size_t take = nl ? (size_t)(nl - start) : avail;
+		char *nl;
 
-		if (!toolong && len + take > TSV_MAX_LINE)
-			toolong = true;
-		if (!toolong) {
-			if (len + take + 1 > r->linecap) {
-				r->linecap = len + take + 1 + 256;
-				r->line = rb_xrealloc(r->line, r->linecap);
-			}
-			memcpy(r->line + len, start, take);
-			len += take;
-		}
-		r->inpos += take;
-		if (nl) {
-			r->inpos++;
+		start = r->in + r->inpos;
+		nl = avail > seen ? memchr(start + seen, '\n', avail - seen) : NULL;
+		if (nl != NULL) {
+			len = (size_t)(nl - start);
+			r->inpos += len + 1;
 			break;
 		}
-		ssize_t got = fill(r);
-		if (got < 0)
-			return -1;
-		if (r->inlen == 0 || (r->eof && r->inpos == r->inlen)) {
-			if (len == 0 && !toolong)
-				return -2;
-			break; /* last line without LF */
+		if (avail > TSV_MAX_LINE) {
+			/* Too long already: drop what is buffered and look for the line's end. */
+			toolong = true;
+			r->inpos = r->inlen;
+			avail = 0;
 		}
+		seen = avail;
+		if (r->eof) {
+			if (avail == 0 && !toolong)
+				return -2;
+			len = avail; /* last line without LF */
+			r->inpos = r->inlen;
+			break;
+		}
+		if (fill(r) < 0)
+			return -1;
 	}
 	r->lineno++;
-	if (toolong)
+	if (toolong || len > TSV_MAX_LINE)
 		return -3;
-	if (len > 0 && r->line[len - 1] == '\r') {
+	if (len > 0 && start[len - 1] == '\r') {
 		if (!r->warned_cr) {
 			rb_warn_at(r->name, r->lineno, "CRLF line ends; carriage returns removed");
 			r->warned_cr = true;
 		}
 		len--;
 	}
-	r->line[len] = '\0';
+	start[len] = '\0';
+	*line = start;
 	return (ssize_t)len;
 }
 
@@ -117,12 +122,13 @@ tsv_unescape(char *s, size_t len)
 	return (ssize_t)o;
 }
 
-/* Split r->line (length len) in place into at most max fields; returns the field count. */
+/* Split line (length len, NUL-terminated) in place into at most max fields; returns the
+ * field count. */
 static size_t
-split(struct tsv_reader *r, size_t len, size_t max)
+split(struct tsv_reader *r, char *line, size_t len, size_t max)
 {
 	size_t n = 0;
-	char *p = r->line, *end = r->line + len;
+	char *p = line, *end = line + len;
 
 	for (;;) {
 		char *tab = memchr(p, '\t', (size_t)(end - p));
@@ -155,13 +161,21 @@ valid_column_name(const char *s)
 int
 tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 {
+	return tsv_open_size(r, fp, name, TSV_READ_CHUNK);
+}
+
+int
+tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk)
+{
 	ssize_t len;
 	size_t n, i;
+	char *line;
 
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
 	r->name = name;
-	len = next_line(r);
+	r->chunk = chunk > 0 ? chunk : 1;
+	len = next_line(r, &line);
 	if (len == -2)
 		return 0;
 	if (len == -1)
@@ -173,10 +187,10 @@ tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 	/* Count first, then split for real. */
 	n = 1;
 	for (i = 0; i < (size_t)len; i++)
-		n += r->line[i] == '\t';
+		n += line[i] == '\t';
 	r->field = rb_xcalloc(n, sizeof *r->field);
 	r->flen = rb_xcalloc(n, sizeof *r->flen);
-	r->ncols = split(r, (size_t)len, n);
+	r->ncols = split(r, line, (size_t)len, n);
 	r->cols = rb_xcalloc(r->ncols, sizeof *r->cols);
 	for (i = 0; i < r->ncols; i++) {
 		r->cols[i] = rb_xstrndup(r->field[i], r->flen[i]);
@@ -194,13 +208,30 @@ tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 	return 1;
 }
 
+/* Unescape the fields of the current record that hold a backslash.  Returns the index of
+ * the first bad one, or -1 when all are good. */
+static ssize_t
+unescape_fields(struct tsv_reader *r)
+{
+	for (size_t i = 0; i < r->ncols; i++) {
+		ssize_t l;
+
+		if (memchr(r->field[i], '\\', r->flen[i]) == NULL)
+			continue;
+		if ((l = tsv_unescape(r->field[i], r->flen[i])) < 0)
+			return (ssize_t)i;
+		r->flen[i] = (size_t)l;
+	}
+	return -1;
+}
+
 int
 tsv_read(struct tsv_reader *r)
 {
 	for (;;) {
-		ssize_t len = next_line(r);
-		size_t n, i;
-		bool bad = false;
+		char *line;
+		ssize_t len = next_line(r, &line), bad;
+		size_t n;
 
 		if (len == -2)
 			return 0;
@@ -211,23 +242,16 @@ tsv_read(struct tsv_reader *r)
 			r->nbad++;
 			continue;
 		}
-		n = split(r, (size_t)len, r->ncols);
+		n = split(r, line, (size_t)len, r->ncols);
 		if (n != r->ncols) {
 			rb_warn_at(r->name, r->lineno, "record has %zu fields, header has %zu; skipped", n, r->ncols);
 			r->nbad++;
 			continue;
 		}
-		for (i = 0; i < n && !bad; i++) {
-			ssize_t l = tsv_unescape(r->field[i], r->flen[i]);
-
-			if (l < 0) {
-				rb_warn_at(r->name, r->lineno, "bad backslash escape in column \"%s\"; record skipped",
-					r->cols[i]);
-				bad = true;
-			} else
-				r->flen[i] = (size_t)l;
-		}
-		if (bad) {
+		/* Most records have no escape at all: one search rules them out. */
+		if (memchr(line, '\\', (size_t)len) != NULL && (bad = unescape_fields(r)) >= 0) {
+			rb_warn_at(r->name, r->lineno, "bad backslash escape in column \"%s\"; record skipped",
+				r->cols[bad]);
 			r->nbad++;
 			continue;
 		}
@@ -244,7 +268,6 @@ tsv_close(struct tsv_reader *r)
 	free(r->cols);
 	free(r->field);
 	free(r->flen);
-	free(r->line);
 	free(r->in);
 	memset(r, 0, sizeof *r);
 }

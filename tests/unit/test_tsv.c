@@ -1,5 +1,7 @@
 /* Unit tests for the record stream: escaping round trips, header checks, pass-through plans. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "tsv.h"
 #include "unit.h"
@@ -84,6 +86,116 @@ test_reader(void)
 	fclose(fp);
 }
 
+/* Every record of a stream read chunk bytes at a time, as "lineno:f1|f2|...;" and the
+ * counts at the end. */
+static char *
+read_all(const char *text, size_t len, size_t chunk)
+{
+	struct tsv_reader r;
+	struct rb_buf out = { 0 };
+	FILE *fp = fmemopen((void *)text, len, "r");
+	int rc = tsv_open_size(&r, fp, "chunked", chunk);
+
+	rb_buf_printf(&out, "open %d;", rc);
+	while (rc > 0 && (rc = tsv_read(&r)) > 0) {
+		rb_buf_printf(&out, "%llu:", r.lineno);
+		for (size_t i = 0; i < r.ncols; i++) {
+			CHECK_INT(strlen(r.field[i]), r.flen[i]);
+			rb_buf_printf(&out, "%s%s", i ? "|" : "", r.field[i]);
+		}
+		rb_buf_adds(&out, ";");
+	}
+	rb_buf_printf(&out, "end %d records %llu bad %llu", rc, r.nrecords, r.nbad);
+	tsv_close(&r);
+	fclose(fp);
+	return out.data;
+}
+
+/* Records are split in place in the read buffer and copied only when they span a refill:
+ * every chunk size, down to one byte, must give the same records, wherever the refills
+ * fall (inside a field, on a TAB, between a backslash and its letter, on the LF, right
+ * at the end of a record, inside a CR LF). */
+static void
+test_refill_boundaries(void)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "a\tb\n1\t2\n", "open 1;2:1|2;end 0 records 1 bad 0" },
+		{ "a\tb\n1\t2", "open 1;2:1|2;end 0 records 1 bad 0" },
+		{ "a\tb\nlonger field\tx\\ty\\\\z\\n\n\t\nlast\tno newline",
+		  "open 1;2:longer field|x\ty\\z\n;3:|;4:last|no newline;end 0 records 3 bad 0" },
+		{ "a\tb\n\\\\\t\\r\nbad\\q\tx\none field\nok\tok\n",
+		  "open 1;2:\\|\r;5:ok|ok;end 0 records 2 bad 2" },
+		{ "a\tb\r\n1\t2\r\n3\t4\r\n", "open 1;2:1|2;3:3|4;end 0 records 2 bad 0" },
+		{ "a\tb\n1\t2\n\n", "open 1;2:1|2;end 0 records 1 bad 1" },
+		{ "a\tb\ndangling\t\\", "open 1;end 0 records 0 bad 1" },
+		{ "only_header", "open 1;end 0 records 0 bad 0" },
+		{ "", "open 0;end 0 records 0 bad 0" },
+	};
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+
+	/* The bad records are reported at every size: keep the reports out of the test log. */
+	dup2(null, STDERR_FILENO);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = strlen(cases[i].text);
+
+		for (size_t chunk = 1; chunk <= len + 2; chunk++) {
+			char *got = read_all(cases[i].text, len, chunk);
+
+			CHECK_STR(got, cases[i].want);
+			free(got);
+		}
+		char *got = read_all(cases[i].text, len, 64u << 10);
+		CHECK_STR(got, cases[i].want);
+		free(got);
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(null);
+}
+
+/* A record over TSV_MAX_LINE is skipped without being held whole, and the reader goes on
+ * with the next one, whether or not the long line ends the stream. */
+static void
+test_long_line(void)
+{
+	size_t big = TSV_MAX_LINE + 100, len = 0;
+	char *text = rb_xmalloc(big + 64);
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+
+	dup2(null, STDERR_FILENO);
+	len += (size_t)sprintf(text, "a\tb\n1\t2\n");
+	memset(text + len, 'x', big);
+	len += big;
+	len += (size_t)sprintf(text + len, "\n3\t4\n");
+	for (size_t chunk = 4093; chunk <= 4099; chunk++) {
+		char *got = read_all(text, len, chunk);
+		CHECK_STR(got, "open 1;2:1|2;4:3|4;end 0 records 2 bad 1");
+		free(got);
+	}
+	/* Exactly TSV_MAX_LINE bytes is allowed. */
+	len = (size_t)sprintf(text, "a\n");
+	memset(text + len, 'y', TSV_MAX_LINE);
+	len += TSV_MAX_LINE;
+	{
+		char *got = read_all(text, len, 65536);
+		CHECK_INT(strlen(got), TSV_MAX_LINE + strlen("open 1;2:;end 0 records 1 bad 0"));
+		free(got);
+	}
+	/* Over it, at the end of the stream without a LF. */
+	len = (size_t)sprintf(text, "a\n");
+	memset(text + len, 'y', TSV_MAX_LINE + 1);
+	len += TSV_MAX_LINE + 1;
+	{
+		char *got = read_all(text, len, 65536);
+		CHECK_STR(got, "open 1;end 0 records 0 bad 1");
+		free(got);
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(null);
+	free(text);
+}
+
 static void
 test_headers(void)
 {
@@ -136,6 +248,8 @@ main(int argc, char **argv)
 	test_escape_table();
 	test_bad_escapes();
 	test_reader();
+	test_refill_boundaries();
+	test_long_line();
 	test_headers();
 	test_plan();
 	return unit_done("tsv");
