@@ -249,12 +249,15 @@ tsv_read(struct tsv_reader *r)
 			continue;
 		}
 		/* Most records have no escape at all: one search rules them out. */
-		if (memchr(line, '\\', (size_t)len) != NULL && (bad = unescape_fields(r)) >= 0) {
+		r->plain = memchr(line, '\\', (size_t)len) == NULL;
+		if (!r->plain && (bad = unescape_fields(r)) >= 0) {
 			rb_warn_at(r->name, r->lineno, "bad backslash escape in column \"%s\"; record skipped",
 				r->cols[bad]);
 			r->nbad++;
 			continue;
 		}
+		if (r->plain && memchr(line, '\r', (size_t)len) != NULL)
+			r->plain = false;
 		r->nrecords++;
 		return 1;
 	}
@@ -287,30 +290,88 @@ tsv_get(const struct tsv_reader *r, ssize_t idx)
 	return idx < 0 || (size_t)idx >= r->ncols ? "" : r->field[idx];
 }
 
+/* The bytes the writer escapes. */
+static bool
+special(unsigned char c)
+{
+	return c == '\\' || c == '\t' || c == '\n' || c == '\r';
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Length of the leading run of s that needs no escape.  Eight bytes at a time: a word
+ * passes when it has no byte below 14 (TAB, LF, CR and the other controls) and no
+ * backslash; a word that fails is looked at byte by byte. */
+static size_t
+plain_run(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x, bs;
+
+			memcpy(&x, s + i, 8);
+			bs = x ^ (ONES * '\\');
+			if ((((x - ONES * 14) & ~x) | ((bs - ONES) & ~bs)) & HIGHS)
+				break;
+		}
+		for (size_t stop = i + 8 < len ? i + 8 : len; i < stop; i++)
+			if (special((unsigned char)s[i]))
+				return i;
+	}
+	return len;
+}
+
+/* The escape of a special byte: the letter after the backslash. */
+static char
+escape_letter(char c)
+{
+	switch (c) {
+	case '\t': return 't';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	default: return '\\';
+	}
+}
+
+/* Escape s into o, which has room for 2 * len bytes; returns the end. */
+static char *
+put_escaped(char *o, const char *s, size_t len)
+{
+	for (;;) {
+		size_t run = plain_run(s, len);
+
+		memcpy(o, s, run);
+		o += run;
+		if (run == len)
+			return o;
+		*o++ = '\\';
+		*o++ = escape_letter(s[run]);
+		s += run + 1;
+		len -= run + 1;
+	}
+}
+
 int
 tsv_write_field(FILE *fp, const char *s, size_t len)
 {
-	size_t i, start = 0;
+	for (;;) {
+		size_t run = plain_run(s, len);
+		char esc[2];
 
-	for (i = 0; i < len; i++) {
-		const char *esc;
-
-		switch (s[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '\t': esc = "\\t"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		default: continue;
-		}
-		if (i > start && fwrite(s + start, 1, i - start, fp) != i - start)
+		if (run > 0 && fwrite(s, 1, run, fp) != run)
 			return -1;
-		if (fputs(esc, fp) == EOF)
+		if (run == len)
+			return 0;
+		esc[0] = '\\';
+		esc[1] = escape_letter(s[run]);
+		if (fwrite(esc, 1, 2, fp) != 2)
 			return -1;
-		start = i + 1;
+		s += run + 1;
+		len -= run + 1;
 	}
-	if (len > start && fwrite(s + start, 1, len - start, fp) != len - start)
-		return -1;
-	return 0;
 }
 
 int
@@ -335,6 +396,7 @@ tsv_plan_init(struct tsv_plan *p, const struct tsv_reader *r, const char *const 
 	p->owned = owned;
 	p->slot = rb_xcalloc(nowned, sizeof *p->slot);
 	p->out_of = rb_xcalloc(r->ncols, sizeof *p->out_of);
+	p->out = rb_xcalloc(1, sizeof *p->out);
 	for (size_t i = 0; i < r->ncols; i++)
 		p->out_of[i] = -1;
 	for (size_t k = 0; k < nowned; k++) {
@@ -349,6 +411,9 @@ tsv_plan_free(struct tsv_plan *p)
 {
 	free(p->slot);
 	free(p->out_of);
+	if (p->out != NULL)
+		rb_buf_free(p->out);
+	free(p->out);
 	memset(p, 0, sizeof *p);
 }
 
@@ -376,41 +441,80 @@ tsv_plan_write_header(const struct tsv_plan *p, const struct tsv_reader *r, FILE
 	return putc('\n', fp) == EOF ? -1 : 0;
 }
 
-static int
-put_owned(FILE *fp, const char *const *vals, const size_t *lens, size_t k)
+/* Room for n more bytes in b. */
+static inline void
+room(struct rb_buf *b, size_t n)
+{
+	if (b->cap - b->len <= n)
+		rb_buf_reserve(b, n);
+}
+
+/* Append a field, escaped, and a TAB to b. */
+static void
+add_field(struct rb_buf *b, const char *s, size_t len)
+{
+	room(b, 2 * len + 1);
+	b->len = (size_t)(put_escaped(b->data + b->len, s, len) - b->data);
+	b->data[b->len++] = '\t';
+}
+
+static void
+add_owned(struct rb_buf *b, const char *const *vals, const size_t *lens, size_t k)
 {
 	const char *v = vals[k] ? vals[k] : "";
 
-	return tsv_write_field(fp, v, lens ? lens[k] : strlen(v));
+	add_field(b, v, lens ? lens[k] : strlen(v));
 }
 
+/* Append input fields from, to, of a plain record, and a TAB, to b; returns the index after
+ * the last one appended.  Fields that still lie side by side in the input buffer, NULs
+ * where the TABs were, go in one copy. */
+static size_t
+add_plain_run(struct rb_buf *b, const struct tsv_plan *p, const struct tsv_reader *r, size_t i)
+{
+	const char *start = r->field[i];
+	size_t j = i, span;
+	char *o;
+
+	while (j + 1 < p->nin && p->out_of[j + 1] < 0 && r->field[j + 1] == r->field[j] + r->flen[j] + 1)
+		j++;
+	span = (size_t)(r->field[j] + r->flen[j] - start);
+	room(b, span + 1);
+	o = b->data + b->len;
+	memcpy(o, start, span);
+	for (size_t k = i + 1; k <= j; k++)
+		o[r->field[k] - start - 1] = '\t';
+	o[span] = '\t';
+	b->len += span + 1;
+	return j + 1;
+}
+
+/* The record is put together in the plan's buffer and written with one call.  The input
+ * fields of a plain record (r->plain: nothing in it to escape) are copied as they are. */
 int
 tsv_plan_write(const struct tsv_plan *p, const struct tsv_reader *r, const char *const *vals,
 	const size_t *lens, FILE *fp)
 {
-	bool first = true;
+	struct rb_buf *b = p->out;
 
-	for (size_t i = 0; i < p->nin; i++) {
-		int rc;
-
-		if (!first && putc('\t', fp) == EOF)
-			return -1;
-		first = false;
+	b->len = 0;
+	for (size_t i = 0; i < p->nin;) {
 		if (p->out_of[i] >= 0)
-			rc = put_owned(fp, vals, lens, (size_t)p->out_of[i]);
-		else
-			rc = tsv_write_field(fp, r->field[i], r->flen[i]);
-		if (rc < 0)
-			return -1;
+			add_owned(b, vals, lens, (size_t)p->out_of[i++]);
+		else if (r->plain)
+			i = add_plain_run(b, p, r, i);
+		else {
+			add_field(b, r->field[i], r->flen[i]);
+			i++;
+		}
 	}
-	for (size_t k = 0; k < p->nowned; k++) {
-		if (p->slot[k] >= 0)
-			continue;
-		if (!first && putc('\t', fp) == EOF)
-			return -1;
-		first = false;
-		if (put_owned(fp, vals, lens, k) < 0)
-			return -1;
-	}
-	return putc('\n', fp) == EOF ? -1 : 0;
+	for (size_t k = 0; k < p->nowned; k++)
+		if (p->slot[k] < 0)
+			add_owned(b, vals, lens, k);
+	/* The TAB after the last field ends the record instead. */
+	if (b->len == 0)
+		rb_buf_addc(b, '\n');
+	else
+		b->data[b->len - 1] = '\n';
+	return fwrite(b->data, 1, b->len, fp) == b->len ? 0 : -1;
 }

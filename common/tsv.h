@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct rb_buf;
+
 /* A record longer than this is reported and skipped, so memory stays bounded. */
 #define TSV_MAX_LINE (16u << 20)
 
@@ -27,9 +29,11 @@ struct tsv_reader {
 	size_t ncols;
 	char **cols;
 	/* the current record: unescaped, NUL-terminated fields and their lengths, valid until
-	 * the next tsv_read */
+	 * the next tsv_read; tsv_plan_write writes them as they were read (a value to change
+	 * goes in its vals, not in place) */
 	char **field;
 	size_t *flen;
+	bool plain;                /* no field holds a byte the writer escapes (private) */
 	/* accounting */
 	unsigned long long nrecords; /* records returned */
 	unsigned long long nbad;     /* records reported and skipped */
@@ -65,6 +69,7 @@ struct tsv_plan {
 	ssize_t *slot;   /* for each owned column: input index it replaces, or -1 */
 	const char *const *owned;
 	ssize_t *out_of; /* for each input column: owned index replacing it, or -1 */
+	struct rb_buf *out; /* the record being written (private) */
 };
 void tsv_plan_init(struct tsv_plan *p, const struct tsv_reader *r, const char *const *owned, size_t nowned);
 void tsv_plan_free(struct tsv_plan *p);

@@ -42,6 +42,51 @@ test_escape_table(void)
 	}
 }
 
+/* The obvious escaper, byte by byte, to hold the fast one to. */
+static void
+naive_escape(struct rb_buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		switch (s[i]) {
+		case '\\': rb_buf_adds(b, "\\\\"); break;
+		case '\t': rb_buf_adds(b, "\\t"); break;
+		case '\n': rb_buf_adds(b, "\\n"); break;
+		case '\r': rb_buf_adds(b, "\\r"); break;
+		default: rb_buf_addc(b, s[i]); break;
+		}
+}
+
+/* The writer looks at eight bytes at a time: every byte value, at every position of
+ * strings long enough to fill a few words and a tail, is escaped as byte by byte. */
+static void
+test_escape_every_byte(void)
+{
+	char s[24];
+	int bad = 0;
+
+	for (size_t len = 1; len <= sizeof s; len++)
+		for (size_t pos = 0; pos < len; pos++)
+			for (int c = 0; c < 256; c++) {
+				struct rb_buf want = { 0 };
+				char *out = NULL;
+				size_t outlen = 0;
+				FILE *fp = open_memstream(&out, &outlen);
+
+				memset(s, 'a' + (int)(len % 26), sizeof s);
+				s[pos] = (char)c;
+				if (pos + 3 < len)
+					s[pos + 3] = '\r';
+				naive_escape(&want, s, len);
+				tsv_write_field(fp, s, len);
+				fclose(fp);
+				if (outlen != want.len || memcmp(out, want.data, outlen) != 0)
+					bad++;
+				free(out);
+				rb_buf_free(&want);
+			}
+	CHECK_INT(bad, 0);
+}
+
 static void
 test_bad_escapes(void)
 {
@@ -240,17 +285,95 @@ test_plan(void)
 	fclose(fp);
 }
 
+/* A record is escaped into one buffer: escapes in passed-through and owned fields, values
+ * with explicit lengths (holding a NUL), a replaced last column, a record bigger than the
+ * buffer was. */
+static void
+test_plan_escapes(void)
+{
+	static const char *const owned[] = { "x", "added" };
+	struct tsv_reader r;
+	struct tsv_plan p;
+	char *out = NULL, *big = rb_xmalloc(100001);
+	size_t len = 0;
+	FILE *fp = stream("recipient\tx\na\\tb\told\nc\td\n");
+	FILE *o = open_memstream(&out, &len);
+	const char *vals[] = { "new\nline", "nul\0in" };
+	const size_t lens[] = { 8, 6 };
+
+	memset(big, '\t', 100000);
+	big[100000] = '\0';
+	CHECK_INT(tsv_open(&r, fp, "plan"), 1);
+	tsv_plan_init(&p, &r, owned, 2);
+	CHECK_INT(tsv_read(&r), 1);
+	CHECK_INT(tsv_plan_write(&p, &r, vals, lens, o), 0);
+	CHECK_INT(tsv_read(&r), 1);
+	vals[0] = big;
+	CHECK_INT(tsv_plan_write(&p, &r, vals, NULL, o), 0);
+	fclose(o);
+	CHECK_INT(len, 22 + 200007);
+	CHECK(memcmp(out, "a\\tb\tnew\\nline\tnul\0in\nc\t\\t\\t", 28) == 0);
+	CHECK(memcmp(out + len - 7, "\\t\tnul\n", 7) == 0);
+	free(out);
+	free(big);
+	tsv_plan_free(&p);
+	tsv_close(&r);
+	fclose(fp);
+}
+
+/* Passed-through fields of a record with nothing to escape are copied in runs around the
+ * replaced columns; a record with an escape or a raw CR is escaped field by field. */
+static void
+test_plan_runs(void)
+{
+	static const char *const owned[] = { "b", "z" };
+	static const struct { const char *in, *out; } cases[] = {
+		{ "1\t2\t3\t4\n", "1\tB\t3\t4\tZ\n" },
+		{ "\t\t\t\n", "\tB\t\t\tZ\n" },
+		{ "x\\\\y\t2\tc\rr\t\\t\n", "x\\\\y\tB\tc\\rr\t\\t\tZ\n" },
+		{ "cr\rin\t2\t3\tlast\r\n", "cr\\rin\tB\t3\tlast\tZ\n" },
+	};
+	const char *vals[] = { "B", "Z" };
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tsv_reader r;
+		struct tsv_plan p;
+		struct rb_buf text = { 0 };
+		char *out = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&out, &len), *fp;
+
+		rb_buf_adds(&text, "a\tb\tc\td\n");
+		rb_buf_adds(&text, cases[i].in);
+		fp = stream(text.data);
+		CHECK_INT(tsv_open(&r, fp, "runs"), 1);
+		tsv_plan_init(&p, &r, owned, 2);
+		CHECK_INT(tsv_read(&r), 1);
+		CHECK_INT(tsv_plan_write(&p, &r, vals, NULL, o), 0);
+		fclose(o);
+		CHECK_STR(out, cases[i].out);
+		free(out);
+		tsv_plan_free(&p);
+		tsv_close(&r);
+		fclose(fp);
+		rb_buf_free(&text);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	(void)argc;
 	rb_init(argv[0]);
 	test_escape_table();
+	test_escape_every_byte();
 	test_bad_escapes();
 	test_reader();
 	test_refill_boundaries();
 	test_long_line();
 	test_headers();
 	test_plan();
+	test_plan_escapes();
+	test_plan_runs();
 	return unit_done("tsv");
 }
