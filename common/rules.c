@@ -117,6 +117,29 @@ struct rules {
 	size_t nfile;
 	ssize_t col_remote, col_recipient;
 	bool noprefilter;
+	struct keycol *keycol;  /* the values an answer depends on, after rules_bind */
+	size_t nkeycol;
+	struct rb_buf key;      /* the current record's */
+	struct memo *memo;      /* RULES_MEMO answers, by key hash; NULL until first used */
+};
+
+/* Records repeat: the same server wording for the same reason, status and host.  An
+ * answer depends only on the values the rules read, so it is remembered by them, in a
+ * table of fixed size where a new answer replaces the one in its slot. */
+#define RULES_MEMO 4096
+/* Longer keys are not remembered: the table stays within RULES_MEMO times this. */
+#define RULES_MEMO_KEY 512
+
+struct keycol {
+	ssize_t col;
+	bool domain;
+};
+
+struct memo {
+	uint64_t hash;
+	char *key;              /* NULL: an empty slot */
+	size_t keylen;
+	ssize_t rule;           /* the answer: a rule index, or -1 for none */
 };
 
 const struct reason_info *
@@ -161,6 +184,17 @@ matcher_free(struct matcher *m)
 	memset(m, 0, sizeof *m);
 }
 
+static void
+memo_clear(struct rules *rs)
+{
+	if (rs->memo == NULL)
+		return;
+	for (size_t i = 0; i < RULES_MEMO; i++) {
+		free(rs->memo[i].key);
+		rs->memo[i].key = NULL;
+	}
+}
+
 void
 rules_free(struct rules *rs)
 {
@@ -186,6 +220,10 @@ rules_free(struct rules *rs)
 	free(rs->gdef);
 	free(rs->host_def);
 	free(rs->in_group);
+	memo_clear(rs);
+	free(rs->memo);
+	free(rs->keycol);
+	rb_buf_free(&rs->key);
 	matcher_free(&rs->hosts);
 	matcher_free(&rs->match);
 	for (i = 0; i < rs->nfile; i++)
@@ -646,6 +684,35 @@ find_col(char *const *cols, size_t ncols, const char *name)
 	return -1;
 }
 
+static void
+add_keycol(struct rules *rs, ssize_t col, bool domain)
+{
+	if (col < 0)
+		return;
+	for (size_t i = 0; i < rs->nkeycol; i++)
+		if (rs->keycol[i].col == col && rs->keycol[i].domain == domain)
+			return;
+	rs->keycol[rs->nkeycol++] = (struct keycol){ col, domain };
+}
+
+/* The columns an answer depends on: the hosts of the host groups, the columns of the
+ * group conditions and those the rules match. */
+static void
+bind_key(struct rules *rs)
+{
+	free(rs->keycol);
+	rs->keycol = rb_xcalloc(2 + rs->ngdef + rs->match.nscan, sizeof *rs->keycol);
+	rs->nkeycol = 0;
+	add_keycol(rs, rs->col_remote, false);
+	add_keycol(rs, rs->col_recipient, true);
+	for (size_t i = 0; i < rs->ngdef; i++)
+		if (rs->gdef[i].field != NULL)
+			add_keycol(rs, rs->gdef[i].col, rs->gdef[i].domain);
+	for (size_t i = 0; i < rs->match.nscan; i++)
+		add_keycol(rs, rs->match.scan[i].col, rs->match.scan[i].domain);
+	memo_clear(rs);
+}
+
 void
 rules_bind(struct rules *rs, char *const *cols, size_t ncols)
 {
@@ -662,6 +729,7 @@ rules_bind(struct rules *rs, char *const *cols, size_t ncols)
 
 		sc->col = sc->domain ? rs->col_recipient : find_col(cols, ncols, sc->field);
 	}
+	bind_key(rs);
 }
 
 /* The value of a column, "" when absent; the domain of an address for recipient_domain. */
@@ -744,10 +812,12 @@ void
 rules_prefilter(struct rules *rs, bool on)
 {
 	rs->noprefilter = !on;
+	memo_clear(rs);
 }
 
-const struct rule *
-rules_match(struct rules *rs, char *const *field, const size_t *flen)
+/* The first matching rule's index, or -1, worked out. */
+static ssize_t
+match_record(struct rules *rs, char *const *field, const size_t *flen)
 {
 	struct matcher *m = &rs->match;
 	size_t len;
@@ -783,7 +853,80 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
 		if (rx_match(it->rx, s, len, NULL) == 1)
-			return &rs->rule[i];
+			return (ssize_t)i;
 	}
-	return NULL;
+	return -1;
+}
+
+/* The key of a record: each value the rules read, as the rules see it, after its length. */
+static void
+make_key(struct rules *rs, char *const *field, const size_t *flen)
+{
+	struct rb_buf *k = &rs->key;
+
+	k->len = 0;
+	for (size_t i = 0; i < rs->nkeycol; i++) {
+		size_t len;
+		const char *s = value(field, flen, rs->keycol[i].col, rs->keycol[i].domain, &len);
+		uint32_t n = (uint32_t)len;
+
+		rb_buf_reserve(k, sizeof n + len);
+		memcpy(k->data + k->len, &n, sizeof n);
+		memcpy(k->data + k->len + sizeof n, s, len);
+		k->len += sizeof n + len;
+	}
+}
+
+/* A hash of the key, eight bytes at a time. */
+static uint64_t
+key_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		uint64_t w;
+
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	if (len > 0) {
+		uint64_t w = 0;
+
+		memcpy(&w, s, len);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	}
+	return h ^ (h >> 29);
+}
+
+const struct rule *
+rules_match(struct rules *rs, char *const *field, const size_t *flen)
+{
+	struct memo *slot;
+	uint64_t h;
+	ssize_t i;
+
+	/* The prefilter check runs every rule: nothing is remembered then. */
+	if (rs->noprefilter)
+		return (i = match_record(rs, field, flen)) < 0 ? NULL : &rs->rule[i];
+	make_key(rs, field, flen);
+	if (rs->key.len > RULES_MEMO_KEY)
+		return (i = match_record(rs, field, flen)) < 0 ? NULL : &rs->rule[i];
+	if (rs->memo == NULL)
+		rs->memo = rb_xcalloc(RULES_MEMO, sizeof *rs->memo);
+	h = key_hash(rs->key.data, rs->key.len);
+	slot = &rs->memo[h & (RULES_MEMO - 1)];
+	if (slot->key != NULL && slot->hash == h && slot->keylen == rs->key.len &&
+	    memcmp(slot->key, rs->key.data, rs->key.len) == 0)
+		i = slot->rule;
+	else {
+		i = match_record(rs, field, flen);
+		if (slot->key == NULL)
+			slot->key = rb_xmalloc(RULES_MEMO_KEY);
+		memcpy(slot->key, rs->key.data, rs->key.len);
+		slot->keylen = rs->key.len;
+		slot->hash = h;
+		slot->rule = i;
+	}
+	return i < 0 ? NULL : &rs->rule[i];
 }

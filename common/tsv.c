@@ -1,31 +1,39 @@
 #include "tsv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
+/* Bytes asked of the stream at a time.  Lines are split in place in the input buffer, so a
+ * record costs no copy unless it spans a refill. */
 #define TSV_READ_CHUNK (64u << 10)
 
-/* Refill the input buffer; returns bytes now available, 0 at EOF, -1 on error. */
-static ssize_t
+/* Refill the input buffer after its unread bytes, which move to its start.  Always leaves a
+ * byte free after the data, for the NUL that ends a last line without LF.  Returns 0, or -1
+ * on a read error (reported); sets r->eof when the stream has no more bytes. */
+static int
 fill(struct tsv_reader *r)
 {
-	size_t n;
+	size_t n, need;
 
 	if (r->inpos > 0) {
 		memmove(r->in, r->in + r->inpos, r->inlen - r->inpos);
 		r->inlen -= r->inpos;
 		r->inpos = 0;
 	}
-	if (r->eof)
-		return (ssize_t)r->inlen;
-	if (r->incap - r->inlen < TSV_READ_CHUNK) {
-		r->incap = r->inlen + TSV_READ_CHUNK;
-		r->in = rb_xrealloc(r->in, r->incap);
+	need = r->inlen + r->chunk + 1;
+	if (r->incap < need) {
+		/* Double, so a long line costs few reallocations; a line over TSV_MAX_LINE is
+		 * discarded before the buffer grows much past it. */
+		size_t cap = r->incap * 2 > need ? r->incap * 2 : need;
+
+		r->in = rb_xrealloc(r->in, cap);
+		r->incap = cap;
 	}
-	n = fread(r->in + r->inlen, 1, r->incap - r->inlen, r->fp);
+	n = fread(r->in + r->inlen, 1, r->incap - r->inlen - 1, r->fp);
 	if (n == 0) {
 		if (ferror(r->fp)) {
 			rb_warn_at(r->name, 0, "read error:");
@@ -34,62 +42,59 @@ fill(struct tsv_reader *r)
 		r->eof = true;
 	}
 	r->inlen += n;
-	return (ssize_t)r->inlen;
+	return 0;
 }
 
-/* Next raw line without its LF into r->line.  Returns its length, -2 at end of input,
- * -1 on a read error, -3 for a line over TSV_MAX_LINE (consumed and discarded). */
+/* Next raw line, without its LF (or CR LF) and NUL-terminated, in place in the input buffer:
+ * *line points at it until the next call.  Returns its length, -2 at end of input, -1 on a
+ * read error, -3 for a line over TSV_MAX_LINE (consumed and discarded). */
 static ssize_t
-next_line(struct tsv_reader *r)
+next_line(struct tsv_reader *r, char **line)
 {
-	size_t len = 0;
+	size_t seen = 0, len;
 	bool toolong = false;
+	char *start;
 
-	if (r->in == NULL) {
-		r->incap = TSV_READ_CHUNK;
-		r->in = rb_xmalloc(r->incap);
-	}
 	for (;;) {
-		char *start = r->in + r->inpos;
 		size_t avail = r->inlen - r->inpos;
-		char *nl = avail ? memchr(start, '\n', avail) : NULL;
-		size_t take = nl ? (size_t)(nl - start) : avail;
+		char *nl;
 
-		if (!toolong && len + take > TSV_MAX_LINE)
-			toolong = true;
-		if (!toolong) {
-			if (len + take + 1 > r->linecap) {
-				r->linecap = len + take + 1 + 256;
-				r->line = rb_xrealloc(r->line, r->linecap);
-			}
-			memcpy(r->line + len, start, take);
-			len += take;
-		}
-		r->inpos += take;
-		if (nl) {
-			r->inpos++;
+		start = r->in + r->inpos;
+		nl = avail > seen ? memchr(start + seen, '\n', avail - seen) : NULL;
+		if (nl != NULL) {
+			len = (size_t)(nl - start);
+			r->inpos += len + 1;
 			break;
 		}
-		ssize_t got = fill(r);
-		if (got < 0)
-			return -1;
-		if (r->inlen == 0 || (r->eof && r->inpos == r->inlen)) {
-			if (len == 0 && !toolong)
-				return -2;
-			break; /* last line without LF */
+		if (avail > TSV_MAX_LINE) {
+			/* Too long already: drop what is buffered and look for the line's end. */
+			toolong = true;
+			r->inpos = r->inlen;
+			avail = 0;
 		}
+		seen = avail;
+		if (r->eof) {
+			if (avail == 0 && !toolong)
+				return -2;
+			len = avail; /* last line without LF */
+			r->inpos = r->inlen;
+			break;
+		}
+		if (fill(r) < 0)
+			return -1;
 	}
 	r->lineno++;
-	if (toolong)
+	if (toolong || len > TSV_MAX_LINE)
 		return -3;
-	if (len > 0 && r->line[len - 1] == '\r') {
+	if (len > 0 && start[len - 1] == '\r') {
 		if (!r->warned_cr) {
 			rb_warn_at(r->name, r->lineno, "CRLF line ends; carriage returns removed");
 			r->warned_cr = true;
 		}
 		len--;
 	}
-	r->line[len] = '\0';
+	start[len] = '\0';
+	*line = start;
 	return (ssize_t)len;
 }
 
@@ -117,12 +122,13 @@ tsv_unescape(char *s, size_t len)
 	return (ssize_t)o;
 }
 
-/* Split r->line (length len) in place into at most max fields; returns the field count. */
+/* Split line (length len, NUL-terminated) in place into at most max fields; returns the
+ * field count. */
 static size_t
-split(struct tsv_reader *r, size_t len, size_t max)
+split(struct tsv_reader *r, char *line, size_t len, size_t max)
 {
 	size_t n = 0;
-	char *p = r->line, *end = r->line + len;
+	char *p = line, *end = line + len;
 
 	for (;;) {
 		char *tab = memchr(p, '\t', (size_t)(end - p));
@@ -155,13 +161,21 @@ valid_column_name(const char *s)
 int
 tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 {
+	return tsv_open_size(r, fp, name, TSV_READ_CHUNK);
+}
+
+int
+tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk)
+{
 	ssize_t len;
 	size_t n, i;
+	char *line;
 
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
 	r->name = name;
-	len = next_line(r);
+	r->chunk = chunk > 0 ? chunk : 1;
+	len = next_line(r, &line);
 	if (len == -2)
 		return 0;
 	if (len == -1)
@@ -173,10 +187,10 @@ tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 	/* Count first, then split for real. */
 	n = 1;
 	for (i = 0; i < (size_t)len; i++)
-		n += r->line[i] == '\t';
+		n += line[i] == '\t';
 	r->field = rb_xcalloc(n, sizeof *r->field);
 	r->flen = rb_xcalloc(n, sizeof *r->flen);
-	r->ncols = split(r, (size_t)len, n);
+	r->ncols = split(r, line, (size_t)len, n);
 	r->cols = rb_xcalloc(r->ncols, sizeof *r->cols);
 	for (i = 0; i < r->ncols; i++) {
 		r->cols[i] = rb_xstrndup(r->field[i], r->flen[i]);
@@ -194,13 +208,30 @@ tsv_open(struct tsv_reader *r, FILE *fp, const char *name)
 	return 1;
 }
 
+/* Unescape the fields of the current record that hold a backslash.  Returns the index of
+ * the first bad one, or -1 when all are good. */
+static ssize_t
+unescape_fields(struct tsv_reader *r)
+{
+	for (size_t i = 0; i < r->ncols; i++) {
+		ssize_t l;
+
+		if (memchr(r->field[i], '\\', r->flen[i]) == NULL)
+			continue;
+		if ((l = tsv_unescape(r->field[i], r->flen[i])) < 0)
+			return (ssize_t)i;
+		r->flen[i] = (size_t)l;
+	}
+	return -1;
+}
+
 int
 tsv_read(struct tsv_reader *r)
 {
 	for (;;) {
-		ssize_t len = next_line(r);
-		size_t n, i;
-		bool bad = false;
+		char *line;
+		ssize_t len = next_line(r, &line), bad;
+		size_t n;
 
 		if (len == -2)
 			return 0;
@@ -211,26 +242,22 @@ tsv_read(struct tsv_reader *r)
 			r->nbad++;
 			continue;
 		}
-		n = split(r, (size_t)len, r->ncols);
+		n = split(r, line, (size_t)len, r->ncols);
 		if (n != r->ncols) {
 			rb_warn_at(r->name, r->lineno, "record has %zu fields, header has %zu; skipped", n, r->ncols);
 			r->nbad++;
 			continue;
 		}
-		for (i = 0; i < n && !bad; i++) {
-			ssize_t l = tsv_unescape(r->field[i], r->flen[i]);
-
-			if (l < 0) {
-				rb_warn_at(r->name, r->lineno, "bad backslash escape in column \"%s\"; record skipped",
-					r->cols[i]);
-				bad = true;
-			} else
-				r->flen[i] = (size_t)l;
-		}
-		if (bad) {
+		/* Most records have no escape at all: one search rules them out. */
+		r->plain = memchr(line, '\\', (size_t)len) == NULL;
+		if (!r->plain && (bad = unescape_fields(r)) >= 0) {
+			rb_warn_at(r->name, r->lineno, "bad backslash escape in column \"%s\"; record skipped",
+				r->cols[bad]);
 			r->nbad++;
 			continue;
 		}
+		if (r->plain && memchr(line, '\r', (size_t)len) != NULL)
+			r->plain = false;
 		r->nrecords++;
 		return 1;
 	}
@@ -244,7 +271,6 @@ tsv_close(struct tsv_reader *r)
 	free(r->cols);
 	free(r->field);
 	free(r->flen);
-	free(r->line);
 	free(r->in);
 	memset(r, 0, sizeof *r);
 }
@@ -264,30 +290,88 @@ tsv_get(const struct tsv_reader *r, ssize_t idx)
 	return idx < 0 || (size_t)idx >= r->ncols ? "" : r->field[idx];
 }
 
+/* The bytes the writer escapes. */
+static bool
+special(unsigned char c)
+{
+	return c == '\\' || c == '\t' || c == '\n' || c == '\r';
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Length of the leading run of s that needs no escape.  Eight bytes at a time: a word
+ * passes when it has no byte below 14 (TAB, LF, CR and the other controls) and no
+ * backslash; a word that fails is looked at byte by byte. */
+static size_t
+plain_run(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		for (; i + 8 <= len; i += 8) {
+			uint64_t x, bs;
+
+			memcpy(&x, s + i, 8);
+			bs = x ^ (ONES * '\\');
+			if ((((x - ONES * 14) & ~x) | ((bs - ONES) & ~bs)) & HIGHS)
+				break;
+		}
+		for (size_t stop = i + 8 < len ? i + 8 : len; i < stop; i++)
+			if (special((unsigned char)s[i]))
+				return i;
+	}
+	return len;
+}
+
+/* The escape of a special byte: the letter after the backslash. */
+static char
+escape_letter(char c)
+{
+	switch (c) {
+	case '\t': return 't';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	default: return '\\';
+	}
+}
+
+/* Escape s into o, which has room for 2 * len bytes; returns the end. */
+static char *
+put_escaped(char *o, const char *s, size_t len)
+{
+	for (;;) {
+		size_t run = plain_run(s, len);
+
+		memcpy(o, s, run);
+		o += run;
+		if (run == len)
+			return o;
+		*o++ = '\\';
+		*o++ = escape_letter(s[run]);
+		s += run + 1;
+		len -= run + 1;
+	}
+}
+
 int
 tsv_write_field(FILE *fp, const char *s, size_t len)
 {
-	size_t i, start = 0;
+	for (;;) {
+		size_t run = plain_run(s, len);
+		char esc[2];
 
-	for (i = 0; i < len; i++) {
-		const char *esc;
-
-		switch (s[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '\t': esc = "\\t"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		default: continue;
-		}
-		if (i > start && fwrite(s + start, 1, i - start, fp) != i - start)
+		if (run > 0 && fwrite(s, 1, run, fp) != run)
 			return -1;
-		if (fputs(esc, fp) == EOF)
+		if (run == len)
+			return 0;
+		esc[0] = '\\';
+		esc[1] = escape_letter(s[run]);
+		if (fwrite(esc, 1, 2, fp) != 2)
 			return -1;
-		start = i + 1;
+		s += run + 1;
+		len -= run + 1;
 	}
-	if (len > start && fwrite(s + start, 1, len - start, fp) != len - start)
-		return -1;
-	return 0;
 }
 
 int
@@ -312,6 +396,7 @@ tsv_plan_init(struct tsv_plan *p, const struct tsv_reader *r, const char *const 
 	p->owned = owned;
 	p->slot = rb_xcalloc(nowned, sizeof *p->slot);
 	p->out_of = rb_xcalloc(r->ncols, sizeof *p->out_of);
+	p->out = rb_xcalloc(1, sizeof *p->out);
 	for (size_t i = 0; i < r->ncols; i++)
 		p->out_of[i] = -1;
 	for (size_t k = 0; k < nowned; k++) {
@@ -326,6 +411,9 @@ tsv_plan_free(struct tsv_plan *p)
 {
 	free(p->slot);
 	free(p->out_of);
+	if (p->out != NULL)
+		rb_buf_free(p->out);
+	free(p->out);
 	memset(p, 0, sizeof *p);
 }
 
@@ -353,41 +441,80 @@ tsv_plan_write_header(const struct tsv_plan *p, const struct tsv_reader *r, FILE
 	return putc('\n', fp) == EOF ? -1 : 0;
 }
 
-static int
-put_owned(FILE *fp, const char *const *vals, const size_t *lens, size_t k)
+/* Room for n more bytes in b. */
+static inline void
+room(struct rb_buf *b, size_t n)
+{
+	if (b->cap - b->len <= n)
+		rb_buf_reserve(b, n);
+}
+
+/* Append a field, escaped, and a TAB to b. */
+static void
+add_field(struct rb_buf *b, const char *s, size_t len)
+{
+	room(b, 2 * len + 1);
+	b->len = (size_t)(put_escaped(b->data + b->len, s, len) - b->data);
+	b->data[b->len++] = '\t';
+}
+
+static void
+add_owned(struct rb_buf *b, const char *const *vals, const size_t *lens, size_t k)
 {
 	const char *v = vals[k] ? vals[k] : "";
 
-	return tsv_write_field(fp, v, lens ? lens[k] : strlen(v));
+	add_field(b, v, lens ? lens[k] : strlen(v));
 }
 
+/* Append input fields from, to, of a plain record, and a TAB, to b; returns the index after
+ * the last one appended.  Fields that still lie side by side in the input buffer, NULs
+ * where the TABs were, go in one copy. */
+static size_t
+add_plain_run(struct rb_buf *b, const struct tsv_plan *p, const struct tsv_reader *r, size_t i)
+{
+	const char *start = r->field[i];
+	size_t j = i, span;
+	char *o;
+
+	while (j + 1 < p->nin && p->out_of[j + 1] < 0 && r->field[j + 1] == r->field[j] + r->flen[j] + 1)
+		j++;
+	span = (size_t)(r->field[j] + r->flen[j] - start);
+	room(b, span + 1);
+	o = b->data + b->len;
+	memcpy(o, start, span);
+	for (size_t k = i + 1; k <= j; k++)
+		o[r->field[k] - start - 1] = '\t';
+	o[span] = '\t';
+	b->len += span + 1;
+	return j + 1;
+}
+
+/* The record is put together in the plan's buffer and written with one call.  The input
+ * fields of a plain record (r->plain: nothing in it to escape) are copied as they are. */
 int
 tsv_plan_write(const struct tsv_plan *p, const struct tsv_reader *r, const char *const *vals,
 	const size_t *lens, FILE *fp)
 {
-	bool first = true;
+	struct rb_buf *b = p->out;
 
-	for (size_t i = 0; i < p->nin; i++) {
-		int rc;
-
-		if (!first && putc('\t', fp) == EOF)
-			return -1;
-		first = false;
+	b->len = 0;
+	for (size_t i = 0; i < p->nin;) {
 		if (p->out_of[i] >= 0)
-			rc = put_owned(fp, vals, lens, (size_t)p->out_of[i]);
-		else
-			rc = tsv_write_field(fp, r->field[i], r->flen[i]);
-		if (rc < 0)
-			return -1;
+			add_owned(b, vals, lens, (size_t)p->out_of[i++]);
+		else if (r->plain)
+			i = add_plain_run(b, p, r, i);
+		else {
+			add_field(b, r->field[i], r->flen[i]);
+			i++;
+		}
 	}
-	for (size_t k = 0; k < p->nowned; k++) {
-		if (p->slot[k] >= 0)
-			continue;
-		if (!first && putc('\t', fp) == EOF)
-			return -1;
-		first = false;
-		if (put_owned(fp, vals, lens, k) < 0)
-			return -1;
-	}
-	return putc('\n', fp) == EOF ? -1 : 0;
+	for (size_t k = 0; k < p->nowned; k++)
+		if (p->slot[k] < 0)
+			add_owned(b, vals, lens, k);
+	/* The TAB after the last field ends the record instead. */
+	if (b->len == 0)
+		rb_buf_addc(b, '\n');
+	else
+		b->data[b->len - 1] = '\n';
+	return fwrite(b->data, 1, b->len, fp) == b->len ? 0 : -1;
 }

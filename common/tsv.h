@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct rb_buf;
+
 /* A record longer than this is reported and skipped, so memory stays bounded. */
 #define TSV_MAX_LINE (16u << 20)
 
@@ -17,20 +19,21 @@ struct tsv_reader {
 	FILE *fp;
 	const char *name;          /* for messages: "stdin" or the path */
 	unsigned long long lineno; /* line of the current record */
-	/* input buffering (private) */
+	/* input buffering (private): records are split in place in this buffer */
 	char *in;
 	size_t inlen, inpos, incap;
+	size_t chunk;              /* bytes asked of fp at a time */
 	bool eof;
-	/* the current raw line (private) */
-	char *line;
-	size_t linecap;
 	bool warned_cr;
 	/* the header */
 	size_t ncols;
 	char **cols;
-	/* the current record: unescaped, NUL-terminated fields and their lengths */
+	/* the current record: unescaped, NUL-terminated fields and their lengths, valid until
+	 * the next tsv_read; tsv_plan_write writes them as they were read (a value to change
+	 * goes in its vals, not in place) */
 	char **field;
 	size_t *flen;
+	bool plain;                /* no field holds a byte the writer escapes (private) */
 	/* accounting */
 	unsigned long long nrecords; /* records returned */
 	unsigned long long nbad;     /* records reported and skipped */
@@ -39,6 +42,8 @@ struct tsv_reader {
 /* Start reading a stream: reads and checks the header line.  Returns 1 when a header was
  * read, 0 on an empty stream (nothing to do), -1 on an error (reported). */
 int tsv_open(struct tsv_reader *r, FILE *fp, const char *name);
+/* tsv_open reading chunk bytes at a time (tests use small sizes to reach the refill paths). */
+int tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk);
 /* Next record: 1 a record, 0 end of stream, -1 read error (reported).  Malformed records
  * (wrong field count, over-long line, bad escape) are reported, counted in nbad and skipped. */
 int tsv_read(struct tsv_reader *r);
@@ -64,6 +69,7 @@ struct tsv_plan {
 	ssize_t *slot;   /* for each owned column: input index it replaces, or -1 */
 	const char *const *owned;
 	ssize_t *out_of; /* for each input column: owned index replacing it, or -1 */
+	struct rb_buf *out; /* the record being written (private) */
 };
 void tsv_plan_init(struct tsv_plan *p, const struct tsv_reader *r, const char *const *owned, size_t nowned);
 void tsv_plan_free(struct tsv_plan *p);
