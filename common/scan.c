@@ -386,3 +386,53 @@ scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, si
 	}
 	return false;
 }
+
+static unsigned char
+ascii_upper(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : c;
+}
+
+/* Does the lower-case needle[0..k) match at p (ASCII letters of p lower-cased)? */
+static bool
+match_ci_at(const unsigned char *p, const char *needle, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (ascii_lower(p[i]) != (unsigned char)needle[i])
+			return false;
+	return true;
+}
+
+bool
+scan_contains_ci(const char *s, size_t len, const char *needle)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = strlen(needle), i = 0;
+	const unsigned char first = (unsigned char)needle[0], last = (unsigned char)needle[k - 1];
+
+	len = strnlen(s, len);
+	if (k > len)
+		return false;
+#ifdef __SSE2__
+	{
+		/* the needle's first and last bytes, 16 starts at a time: a pair far apart is
+		 * rarer in text than two neighbours */
+		const __m128i lo0 = _mm_set1_epi8((char)first), up0 = _mm_set1_epi8((char)ascii_upper(first));
+		const __m128i lo1 = _mm_set1_epi8((char)last), up1 = _mm_set1_epi8((char)ascii_upper(last));
+		for (; len - i >= k + 15; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + k - 1));
+			__m128i hit = _mm_and_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(a, lo0), _mm_cmpeq_epi8(a, up0)),
+				_mm_or_si128(_mm_cmpeq_epi8(b, lo1), _mm_cmpeq_epi8(b, up1)));
+			for (unsigned m = (unsigned)_mm_movemask_epi8(hit); m != 0; m &= m - 1)
+				if (match_ci_at(p + i + (size_t)__builtin_ctz(m), needle, k))
+					return true;
+		}
+	}
+#endif
+	for (; i + k <= len; i++)
+		if (ascii_lower(p[i]) == first && match_ci_at(p + i, needle, k))
+			return true;
+	return false;
+}

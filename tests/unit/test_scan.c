@@ -176,6 +176,9 @@ check_set(const struct scan_set *set, const char *const *strs, size_t n, const c
 	}
 	CHECK(got_any == any);
 	CHECK(scan_set_any(set, text, len) == any);
+	/* one string alone: the same answer as its set */
+	for (k = 0; k < n; k++)
+		CHECK(scan_contains_ci(text, len, strs[k]) == (first[k] != SIZE_MAX));
 	for (size_t limit = 0; limit < 6; limit++) {
 		bool within = false;
 		for (k = 0; k < n; k++)
