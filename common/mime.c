@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scan.h"
+
 size_t
 mime_header_len(const char *msg, size_t len)
 {
@@ -24,6 +26,19 @@ mime_header_len(const char *msg, size_t len)
 			return i + 1;
 	}
 	return len;
+}
+
+/* Are two bytes equal, ASCII letters compared without case? */
+static bool
+ascii_lower_eq(char a, char b)
+{
+	unsigned char x = (unsigned char)a, y = (unsigned char)b;
+
+	if (x >= 'A' && x <= 'Z')
+		x = (unsigned char)(x + ('a' - 'A'));
+	if (y >= 'A' && y <= 'Z')
+		y = (unsigned char)(y + ('a' - 'A'));
+	return x == y;
 }
 
 /* Empty a buffer, leaving it allocated and NUL-terminated. */
@@ -68,7 +83,9 @@ mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 
 		if (llen == 0)
 			break;
-		if (llen > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
+		/* the first letter first: a cheap test that most lines fail */
+		if (llen > nlen && line[nlen] == ':' && ascii_lower_eq(line[0], name[0]) &&
+		    strncasecmp(line, name, nlen) == 0) {
 			size_t vs = nlen + 1, ve = llen;
 			while (vs < llen && (line[vs] == ' ' || line[vs] == '\t'))
 				vs++;
@@ -549,22 +566,31 @@ walk_multipart(struct walk *w, const char *body, size_t len, const char *boundar
 	const char *part = NULL;
 
 	while (i < len) {
-		const char *line = body + i, *nl = memchr(line, '\n', len - i);
-		size_t llen = nl ? (size_t)(nl - line) : len - i;
-		bool final;
+		const char *line = body + i;
+		size_t next;
 
-		if (llen >= 2 && line[0] == '-' && is_boundary(line, llen, boundary, blen, &final)) {
-			if (part) {
-				size_t plen = (size_t)(line - part);
-				if (plen > 0 && part[plen - 1] == '\n')
-					plen--; /* the line break before a boundary belongs to it */
-				walk_entity(w, part, plen, depth, attached);
+		if (line[0] == '-') {
+			const char *nl = memchr(line, '\n', len - i);
+			size_t llen = nl ? (size_t)(nl - line) : len - i;
+			bool final;
+			if (llen >= 2 && is_boundary(line, llen, boundary, blen, &final)) {
+				if (part) {
+					size_t plen = (size_t)(line - part);
+					if (plen > 0 && part[plen - 1] == '\n')
+						plen--; /* the line break before a boundary belongs to it */
+					walk_entity(w, part, plen, depth, attached);
+				}
+				part = final ? NULL : (nl ? nl + 1 : body + len);
+				if (final)
+					return;
 			}
-			part = final ? NULL : (nl ? nl + 1 : body + len);
-			if (final)
-				return;
 		}
-		i += llen + 1;
+		/* only a line that starts with '-' can be a boundary: skip to the next one
+		 * (the returned message's text goes by 16 bytes at a time) */
+		next = scan_pair(line, len - i, '\n', '-');
+		if (next == len - i)
+			break;
+		i += next + 1;
 	}
 	if (part && part < body + len)
 		walk_entity(w, part, (size_t)(body + len - part), depth, attached);
