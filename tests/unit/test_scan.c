@@ -84,12 +84,14 @@ test_positions(void)
 			memcpy(buf + at, "\nFrom ", 6);
 			CHECK_INT(scan_from_line_simd(buf, len, '\n'), at);
 			CHECK_INT(scan_from_line_portable(buf, len, '\n'), at);
+			CHECK_INT(scan_from_line(buf, len, '\n'), at);
 		}
 		memset(buf, 'x', sizeof buf);
 		if (len >= 5)
 			memcpy(buf + len - 5, "\nFrom", 5);    /* one byte short at the end */
 		CHECK_INT(scan_from_line_simd(buf, len, '\n'), len);
 		CHECK_INT(scan_from_line_portable(buf, len, '\n'), len);
+		CHECK_INT(scan_from_line(buf, len, '\n'), len);
 	}
 }
 
