@@ -5,7 +5,6 @@
  * history for the empty-line test, and the message splitter that copies (and converts line
  * ends of) what it keeps and only scans what it skips.  Rules and their reasons are listed
  * in DEVIATIONS.md. */
-#define _GNU_SOURCE /* memmem */
 #include "mbox.h"
 
 #include <dirent.h>
@@ -381,12 +380,12 @@ check_header(struct mbox_reader *r)
 	if (d[0] == '\n') {
 		hdr_end = 1;
 	} else {
-		const char *q = memmem(d + from, len - from, "\n\n", 2);
-		if (q == NULL) {
+		size_t q = from + scan_pair(d + from, len - from, '\n', '\n');
+		if (q == len) {
 			r->hdr_scan = len;
 			return;
 		}
-		hdr_end = (size_t)(q - d) + 2;
+		hdr_end = q + 2;
 	}
 	r->hdr_done = true;
 	r->hdr_len = hdr_end;

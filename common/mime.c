@@ -111,6 +111,32 @@ mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 	return false;
 }
 
+void
+mime_header_lines(const char *hdr, size_t len, const char *const *names, size_t n, size_t *at)
+{
+	size_t i = 0, missing = n;
+
+	for (size_t k = 0; k < n; k++)
+		at[k] = SIZE_MAX;
+	/* the same test of a line as mime_header's, for every name still missing */
+	while (i < len && missing > 0) {
+		const char *line = hdr + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+
+		if (llen == 0)
+			break;
+		for (size_t k = 0; k < n; k++) {
+			size_t nlen = strlen(names[k]);
+			if (at[k] == SIZE_MAX && llen > nlen && line[nlen] == ':' &&
+			    ascii_lower_eq(line[0], names[k][0]) && strncasecmp(line, names[k], nlen) == 0) {
+				at[k] = i;
+				missing--;
+			}
+		}
+		i += llen + 1;
+	}
+}
+
 static void
 collapse_space(struct rb_buf *b)
 {
