@@ -459,12 +459,48 @@ decode_word(const char *in, size_t len, struct rb_buf *out)
 	return (size_t)(end + 2 - in);
 }
 
+/* A value without encoded words, escapes or invalid UTF-8 (most headers): what the
+ * general loop below makes of it, in one pass.  Line breaks become spaces, and so does a
+ * CR where the loop sees white space (at the start or after white space); a CR inside a
+ * word stays.  False, with nothing written, for any other value. */
+static bool
+copy_plain_value(const char *in, size_t len, struct rb_buf *out)
+{
+	bool after_space = true;
+	char *d;
+
+	if (len == 0)
+		return true;
+	if (scan_pair(in, len, '=', '?') < len || memchr(in, 0x1b, len) != NULL ||
+	    !mime_valid_utf8(in, len))
+		return false;
+	rb_buf_reserve(out, len);
+	d = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == ' ' || c == '\t' || c == '\n') {
+			d[i] = c == '\n' ? ' ' : c;
+			after_space = true;
+		} else if (c == '\r' && after_space) {
+			d[i] = ' ';
+		} else {
+			d[i] = c;
+			after_space = false;
+		}
+	}
+	out->len += len;
+	out->data[out->len] = '\0';
+	return true;
+}
+
 void
 mime_decode_2047(const char *in, size_t len, struct rb_buf *out)
 {
 	size_t i = 0, pending_ws = 0, ws_at = 0;
 	bool last_was_word = false;
 
+	if (copy_plain_value(in, len, out))
+		return;
 	while (i < len) {
 		size_t n = 0;
 		if (in[i] == '=' && i + 1 < len && in[i + 1] == '?') {
