@@ -482,9 +482,10 @@ static bool
 find_status_from(const char *s, char *out, size_t outlen, bool after_reply)
 {
 	for (const char *p = s; *p; p++) {
-		if (after_reply && !after_reply_code(s, p))
-			continue;
+		/* the cheap test first: a class digit and a dot */
 		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+			continue;
+		if (after_reply && !after_reply_code(s, p))
 			continue;
 		if (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
 			continue;

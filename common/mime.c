@@ -125,10 +125,12 @@ mime_header_lines(const char *hdr, size_t len, const char *const *names, size_t 
 
 		if (llen == 0)
 			break;
-		for (size_t k = 0; k < n; k++) {
-			size_t nlen = strlen(names[k]);
-			if (at[k] == SIZE_MAX && llen > nlen && line[nlen] == ':' &&
-			    ascii_lower_eq(line[0], names[k][0]) && strncasecmp(line, names[k], nlen) == 0) {
+		/* a name has no ':', so the line's first ':' must follow it */
+		const char *colon = memchr(line, ':', llen);
+		for (size_t k = 0; colon != NULL && k < n; k++) {
+			size_t nlen = (size_t)(colon - line);
+			if (at[k] == SIZE_MAX && ascii_lower_eq(line[0], names[k][0]) &&
+			    strlen(names[k]) == nlen && strncasecmp(line, names[k], nlen) == 0) {
 				at[k] = i;
 				missing--;
 			}
