@@ -604,6 +604,22 @@ read_body(struct mbox_reader *r)
 	}
 }
 
+/* "file:offset", as "%s:%llu" would write it, without printf's cost for every message. */
+static void
+add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
+{
+	char digits[24];
+	size_t n = sizeof digits;
+
+	do {
+		digits[--n] = (char)('0' + offset % 10);
+		offset /= 10;
+	} while (offset > 0);
+	rb_buf_adds(b, file);
+	rb_buf_addc(b, ':');
+	rb_buf_add(b, digits + n, sizeof digits - n);
+}
+
 static void
 finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long offset,
 	bool blank_end)
@@ -629,7 +645,7 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 		run_filter(r);
 
 	if (r->kind == KIND_MBOX)
-		rb_buf_printf(&r->source, "%s:%llu", r->file, offset);
+		add_file_offset(&r->source, r->file, offset);
 	else
 		rb_buf_adds(&r->source, r->file);
 	memset(m, 0, sizeof *m);
