@@ -613,6 +613,51 @@ scan_word(const char *p, char *out, size_t max)
 	return n ? p : NULL;
 }
 
+/* Days from 1970-01-01 to year-month-day (month 1-12) of the Gregorian calendar; a day
+ * past the month's end counts on into the next, as timegm takes it. */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* Write secs (since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ" when its year has four digits;
+ * false, with nothing written, otherwise. */
+static bool
+format_utc(long long secs, char *out, size_t outlen)
+{
+	long long z = (secs >= 0 ? secs : secs - 86399) / 86400, rem = secs - z * 86400;
+	long long era, doe, yoe, y, doy, mp;
+	int m, d;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	if (y < 1000 || y > 9999 || outlen < 21)
+		return false;
+	int v[6] = {(int)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
+	static const char shape[] = "YYYY-MM-DDTHH:MM:SSZ";
+	/* the digits of each field, right to left */
+	static const int field_end[6] = {3, 6, 9, 12, 15, 18}, field_len[6] = {4, 2, 2, 2, 2, 2};
+	memcpy(out, shape, sizeof shape);
+	for (int f = 0; f < 6; f++)
+		for (int k = 0; k < field_len[f]; k++, v[f] /= 10)
+			out[field_end[f] - k] = (char)('0' + v[f] % 10);
+	return true;
+}
+
 bool
 bounce_iso_date(const char *v, char *out, size_t outlen)
 {
@@ -668,6 +713,12 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 	tm.tm_hour = hh;
 	tm.tm_min = mm;
 	tm.tm_sec = ss;
+	/* the common case by hand: timegm, gmtime_r and strftime cost thousands of
+	 * instructions; the library stays the judge of odd years */
+	long long secs = days_from_civil(year, tm.tm_mon + 1, day) * 86400LL + hh * 3600LL +
+	    mm * 60LL + ss - off * 60LL;
+	if (format_utc(secs, out, outlen))
+		return true;
 	t = timegm(&tm) - (time_t)off * 60;
 	if (gmtime_r(&t, &tm) == NULL)
 		return false;
