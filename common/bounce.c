@@ -181,6 +181,30 @@ static const struct {
 	{"mail delivery system", "postfix"},
 };
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Two strings searched in the notice's text besides the tables: the first with them, the
+ * second (anywhere in the text) on its own. */
+static const char resend_words[] = "do not need to resend";
+static const char final_rcpt_field[] = "final-recipient:";
+
+/* The notice's text is searched once for the strings of several tables together (the
+ * engine's text_marker list, in this order); where each string first occurs answers the
+ * questions those tables were searched for one by one: a word of failure, of delay, of a
+ * permanent failure, the software's marker. */
+enum {
+	TM_FAILURE = 0,
+	TM_DELAY = TM_FAILURE + (int)NELEM(failure_words),
+	TM_PERMANENT = TM_DELAY + (int)NELEM(delay_words),
+	TM_MTA = TM_PERMANENT + (int)NELEM(permanent_words),
+	TM_RESEND = TM_MTA + (int)NELEM(mta_markers),
+	TM_COUNT
+};
+
+/* How far into the text some searches look. */
+#define WORDING_SPAN 8192
+#define MTA_TEXT_SPAN 4096
+
 struct scan {
 	struct rb_buf text;      /* the notice's own text parts, UTF-8 */
 	struct rb_buf html;      /* its HTML parts as text, used when there is no plain text */
@@ -190,6 +214,12 @@ struct scan {
 	struct dsn_report dsn;
 	bool has_feedback;
 	bool has_dsn_part;
+	/* Where each text marker first starts in the text (SIZE_MAX: nowhere); the search
+	 * ends at the text's first NUL byte, and text_nul says whether it has one. */
+	size_t text_first[TM_COUNT];
+	size_t text_scanned;     /* how much of the text has been searched for them */
+	size_t text_end;         /* the text's length up to its first NUL */
+	bool text_nul;
 };
 
 static const char *
@@ -204,7 +234,19 @@ contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* The first offset of needle (not empty) in s[0..n), ASCII letters compared without case,
+ * or SIZE_MAX.  The first byte is compared before the rest: most places fail on it. */
+static size_t
+find_ci(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	int c0 = tolower((unsigned char)needle[0]);
+
+	for (size_t i = 0; k && i + k <= n; i++)
+		if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, needle, k) == 0)
+			return i;
+	return SIZE_MAX;
+}
 
 /* The engine: every marker table compiled into one automaton (scan.h), on its first use,
  * so that every search of a table is one pass over the text, which it lower-cases as it
@@ -219,6 +261,8 @@ struct bounce_engine {
 	} sets[MAX_SETS];
 	size_t nsets;
 	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
+	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
+	size_t text_marker_max;                      /* the length of the longest */
 };
 
 struct bounce_engine *
@@ -228,6 +272,14 @@ bounce_engine_new(void)
 
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
 		eng->mta_marker[i] = mta_markers[i].marker;
+	memcpy(eng->text_marker + TM_FAILURE, failure_words, sizeof failure_words);
+	memcpy(eng->text_marker + TM_DELAY, delay_words, sizeof delay_words);
+	memcpy(eng->text_marker + TM_PERMANENT, permanent_words, sizeof permanent_words);
+	memcpy(eng->text_marker + TM_MTA, eng->mta_marker, sizeof eng->mta_marker);
+	eng->text_marker[TM_RESEND] = resend_words;
+	for (size_t k = 0; k < TM_COUNT; k++)
+		if (strlen(eng->text_marker[k]) > eng->text_marker_max)
+			eng->text_marker_max = strlen(eng->text_marker[k]);
 	return eng;
 }
 
@@ -261,6 +313,72 @@ static bool
 any_in(struct bounce_engine *eng, const char *s, size_t len, const char *const *list, size_t n)
 {
 	return s && scan_set_any(set_of(eng, list, n), s, len);
+}
+
+/* Get ready to search the notice's text for the text markers (once the MIME walk has
+ * gathered the text).  The search is done on demand, as far as a question needs: the
+ * returned message inline in a text part can be long and is mostly not asked about. */
+static void
+mark_text_start(struct scan *sc)
+{
+	for (size_t k = 0; k < TM_COUNT; k++)
+		sc->text_first[k] = SIZE_MAX;
+	sc->text_end = strnlen(S(&sc->text), sc->text.len);
+	sc->text_nul = sc->text_end < sc->text.len;
+	sc->text_scanned = 0;
+}
+
+/* Extend the search of the text markers to the text's first upto bytes.  It resumes
+ * far enough back to see every marker that ends past the part already searched. */
+static void
+mark_text_upto(struct bounce_engine *eng, struct scan *sc, size_t upto)
+{
+	size_t from, found[TM_COUNT];
+
+	if (upto > sc->text_end)
+		upto = sc->text_end;
+	if (upto <= sc->text_scanned)
+		return;
+	from = sc->text_scanned > eng->text_marker_max ? sc->text_scanned - eng->text_marker_max : 0;
+	for (size_t k = 0; k < TM_COUNT; k++)
+		found[k] = SIZE_MAX;
+	scan_set_first(set_of(eng, eng->text_marker, TM_COUNT), S(&sc->text) + from, upto - from, found);
+	for (size_t k = 0; k < TM_COUNT; k++)
+		if (found[k] != SIZE_MAX && from + found[k] < sc->text_first[k])
+			sc->text_first[k] = from + found[k];
+	sc->text_scanned = upto;
+}
+
+/* The earliest start of a text marker of the group [from, to), SIZE_MAX if none occurs. */
+static size_t
+group_first(const struct scan *sc, int from, int to)
+{
+	size_t first = SIZE_MAX;
+
+	for (int k = from; k < to; k++)
+		if (sc->text_first[k] < first)
+			first = sc->text_first[k];
+	return first;
+}
+
+/* Does text marker k occur wholly within the text's first span bytes?  (The caller has
+ * had that much searched.) */
+static bool
+marker_within(const struct bounce_engine *eng, const struct scan *sc, int k, size_t span)
+{
+	return sc->text_first[k] != SIZE_MAX && sc->text_first[k] + strlen(eng->text_marker[k]) <= span;
+}
+
+/* Does the text's first 8 KB have a word of failure?  Asked only when the headers
+ * leave the question open. */
+static bool
+failure_wording(struct bounce_engine *eng, struct scan *sc)
+{
+	mark_text_upto(eng, sc, WORDING_SPAN);
+	for (int k = TM_FAILURE; k < TM_DELAY; k++)
+		if (marker_within(eng, sc, k, WORDING_SPAN))
+			return true;
+	return false;
 }
 
 static char *
@@ -378,9 +496,10 @@ static bool
 find_status_from(const char *s, char *out, size_t outlen, bool after_reply)
 {
 	for (const char *p = s; *p; p++) {
-		if (after_reply && !after_reply_code(s, p))
-			continue;
+		/* the cheap test first: a class digit and a dot */
 		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+			continue;
+		if (after_reply && !after_reply_code(s, p))
 			continue;
 		if (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
 			continue;
@@ -436,10 +555,12 @@ static char *
 find_remote_host(const char *s)
 {
 	static const char *const lead[] = {"host ", "server ", "host: ", "mx "};
+	size_t len = strlen(s);
+
 	for (size_t k = 0; k < NELEM(lead); k++) {
-		const char *p = strcasestr(s, lead[k]);
-		while (p) {
-			const char *h = p + strlen(lead[k]);
+		size_t at = find_ci(s, len, lead[k]);
+		while (at != SIZE_MAX) {
+			const char *h = s + at + strlen(lead[k]);
 			size_t n = 0;
 			while (domain_char((unsigned char)h[n]))
 				n++;
@@ -447,7 +568,8 @@ find_remote_host(const char *s)
 				n--;
 			if (n > 3 && memchr(h, '.', n) && isalpha((unsigned char)h[n - 1]))
 				return rb_xstrndup(h, n);
-			p = strcasestr(p + 1, lead[k]);
+			size_t more = find_ci(s + at + 1, len - at - 1, lead[k]);
+			at = more == SIZE_MAX ? SIZE_MAX : at + 1 + more;
 		}
 	}
 	return rb_xstrdup("");
@@ -508,6 +630,51 @@ scan_word(const char *p, char *out, size_t max)
 	return n ? p : NULL;
 }
 
+/* Days from 1970-01-01 to year-month-day (month 1-12) of the Gregorian calendar; a day
+ * past the month's end counts on into the next, as timegm takes it. */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* Write secs (since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ" when its year has four digits;
+ * false, with nothing written, otherwise. */
+static bool
+format_utc(long long secs, char *out, size_t outlen)
+{
+	long long z = (secs >= 0 ? secs : secs - 86399) / 86400, rem = secs - z * 86400;
+	long long era, doe, yoe, y, doy, mp;
+	int m, d;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	if (y < 1000 || y > 9999 || outlen < 21)
+		return false;
+	int v[6] = {(int)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
+	static const char shape[] = "YYYY-MM-DDTHH:MM:SSZ";
+	/* the digits of each field, right to left */
+	static const int field_end[6] = {3, 6, 9, 12, 15, 18}, field_len[6] = {4, 2, 2, 2, 2, 2};
+	memcpy(out, shape, sizeof shape);
+	for (int f = 0; f < 6; f++)
+		for (int k = 0; k < field_len[f]; k++, v[f] /= 10)
+			out[field_end[f] - k] = (char)('0' + v[f] % 10);
+	return true;
+}
+
 bool
 bounce_iso_date(const char *v, char *out, size_t outlen)
 {
@@ -563,6 +730,12 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 	tm.tm_hour = hh;
 	tm.tm_min = mm;
 	tm.tm_sec = ss;
+	/* the common case by hand: timegm, gmtime_r and strftime cost thousands of
+	 * instructions; the library stays the judge of odd years */
+	long long secs = days_from_civil(year, tm.tm_mon + 1, day) * 86400LL + hh * 3600LL +
+	    mm * 60LL + ss - off * 60LL;
+	if (format_utc(secs, out, outlen))
+		return true;
 	t = timegm(&tm) - (time_t)off * 60;
 	if (gmtime_r(&t, &tm) == NULL)
 		return false;
@@ -941,12 +1114,7 @@ provenance_line(const struct line *l)
 static bool
 mentions(const struct line *l, const char *addr)
 {
-	size_t k = strlen(addr);
-
-	for (size_t i = 0; k && i + k <= l->n; i++)
-		if (strncasecmp(l->s + i, addr, k) == 0)
-			return true;
-	return false;
+	return find_ci(l->s, l->n, addr) != SIZE_MAX;
 }
 
 /* A heading of decoration: "----- Non-delivered information -----", "=====". */
@@ -1157,14 +1325,10 @@ static bool
 mention_cand(const struct line *v, size_t cut, char *addr, struct cand *out)
 {
 	for (size_t i = 0; i < cut; i++) {
-		if (!mentions(&v[i], addr))
+		size_t at = find_ci(v[i].s, v[i].n, addr);
+		if (at == SIZE_MAX)
 			continue;
-		size_t k = strlen(addr), r = 0;
-		for (size_t j = 0; j + k <= v[i].n; j++)
-			if (strncasecmp(v[i].s + j, addr, k) == 0) {
-				r = j + k;
-				break;
-			}
+		size_t r = at + strlen(addr);
 		while (r < v[i].n && strchr(">\"':,. \t", v[i].s[r]))
 			r++;
 		if (code_line(&v[i])) /* "550 5.1.2 a@b... Host unknown": the whole line */
@@ -1205,25 +1369,53 @@ struct top {
 	bool auto_replied;
 };
 
-/* A warning that delivery is still being tried, not a failure: delay wording in the
- * subject or the notice, and no word of a permanent failure. */
+/* delay_notice for a text with a NUL byte, line by line as each line's search stops at
+ * its own NUL: the first line of the resend notice or of a permanent word decides. */
 static bool
-delay_notice(struct bounce_engine *eng, const struct top *t, const struct line *v, size_t cut)
+delay_notice_by_line(struct bounce_engine *eng, bool delay, const struct line *v, size_t lines)
 {
-	bool delay = any_in(eng, S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
-	bool final = false;
-
-	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
-		/* "THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE." outranks
-		 * "could not be delivered for more than 4 hour(s)" */
-		if (mentions(&v[i], "do not need to resend"))
+	for (size_t i = 0; i < lines; i++) {
+		if (mentions(&v[i], resend_words))
 			return true;
 		if (any_in(eng, v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
 		if (any_in(eng, v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
-			final = true;
+			return false;
 	}
-	return delay && !final;
+	return delay;
+}
+
+/* Is offset a on the same line as offset b, or on an earlier one? */
+static bool
+same_line_or_before(const char *text, size_t a, size_t b)
+{
+	return a <= b || memchr(text + b, '\n', a - b) == NULL;
+}
+
+/* A warning that delivery is still being tried, not a failure: delay wording in the
+ * subject or the notice's first 200 lines before the returned message, and no word of a
+ * permanent failure there.  "THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR
+ * MESSAGE." outranks "could not be delivered for more than 4 hour(s)" when it comes first. */
+static bool
+delay_notice(struct bounce_engine *eng, const struct top *t, struct scan *sc,
+    const struct line *v, size_t n, size_t cut)
+{
+	bool delay = any_in(eng, S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
+	size_t lines = cut < 200 ? cut : 200;
+	const char *text = S(&sc->text);
+
+	if (sc->text_nul)
+		return delay_notice_by_line(eng, delay, v, lines);
+	/* no marker spans a line break, so the markers of the lines before `lines` are
+	 * those that start before it */
+	size_t end = lines < n ? (size_t)(v[lines].s - text) : sc->text.len;
+	mark_text_upto(eng, sc, end);
+	size_t resend = sc->text_first[TM_RESEND], perm = group_first(sc, TM_PERMANENT, TM_MTA);
+	if (resend < end && (perm >= end || same_line_or_before(text, resend, perm)))
+		return true;
+	if (perm < end)
+		return false;
+	return delay || group_first(sc, TM_DELAY, TM_PERMANENT) < end;
 }
 
 static void
@@ -1238,7 +1430,7 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
 	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
 	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
-	const char *action = delay_notice(eng, t, v, cut) ? "delayed" : "failed";
+	const char *action = delay_notice(eng, t, sc, v, n, cut) ? "delayed" : "failed";
 
 	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
@@ -1322,18 +1514,17 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	rb_buf_free(&diag);
 }
 
-/* The software named by the notice. */
+/* The software named by the notice: the first marker of the table found in the text's
+ * first 4 KB or in the header block. */
 static const char *
-mta_name(struct bounce_engine *eng, const struct top *t, const struct scan *sc)
+mta_name(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 {
-	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len, first[NELEM(mta_markers)];
-	const char *const *markers = eng->mta_marker;
+	size_t first[NELEM(mta_markers)];
 
-	/* the first marker of the table found in the text or the header block */
+	mark_text_upto(eng, sc, MTA_TEXT_SPAN);
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
-		first[i] = SIZE_MAX;
-	scan_set_first(set_of(eng, markers, NELEM(mta_markers)), S(&sc->text), tl, first);
-	scan_set_first(set_of(eng, markers, NELEM(mta_markers)), t->hdr, t->hlen, first);
+		first[i] = marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN) ? 0 : SIZE_MAX;
+	scan_set_first(set_of(eng, eng->mta_marker, NELEM(mta_markers)), t->hdr, t->hlen, first);
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
 		if (first[i] != SIZE_MAX)
 			return mta_markers[i].mta;
@@ -1343,7 +1534,7 @@ mta_name(struct bounce_engine *eng, const struct top *t, const struct scan *sc)
 /* The software that wrote a delivery status report: a family named by a marker of its
  * own template or headers, not by a domain name the text may mention; else "rfc3464". */
 static const char *
-report_mta(struct bounce_engine *eng, const struct top *t, const struct scan *sc)
+report_mta(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 {
 	static const char *const own[] = {"mcafee", "exchange2007", "exchange2003", "domino",
 		"postfix", "sendmail", "exim", "courier", "qmail", "opensmtpd", "interscanmss",
@@ -1777,7 +1968,7 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 	struct top t;
 	struct scan sc;
 	struct rb_buf v = {0};
-	bool report_dsn, report_fb, strong, wording;
+	bool report_dsn, report_fb, strong, person;
 	char *lc;
 
 	memset(res, 0, sizeof *res);
@@ -1786,20 +1977,21 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 	mime_walk(msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
 		rb_buf_add(&sc.text, sc.html.data, sc.html.len);
+	mark_text_start(&sc);
 	lc = lowercase_dup(S(&t.ctype), t.ctype.len);
 	report_dsn = strstr(lc, "multipart/report") && strstr(lc, "delivery-status");
 	report_fb = strstr(lc, "feedback-report") != NULL;
 	free(lc);
-	wording = any_in(eng, S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len, failure_words,
-	    NELEM(failure_words));
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
-	    (t.daemon && wording);
+	    (t.daemon && failure_wording(eng, &sc));
 	/* a person's reply ("Re: undeliverable mail?") that only talks about a bounce is no
-	 * notice */
-	if (person_reply(&t) && !report_dsn && !sc.has_dsn_part && t.failed.len == 0)
-		strong = wording = false;
+	 * notice, whatever its wording */
+	person = person_reply(&t) && !report_dsn && !sc.has_dsn_part && t.failed.len == 0;
+	if (person)
+		strong = false;
 
-	if (sc.has_feedback || report_fb || strcasestr(S(&sc.orig), "\nX-HmXmrOriginalRecipient:") ||
+	if (sc.has_feedback || report_fb ||
+	    scan_contains_ci(S(&sc.orig), sc.orig.len, "\nx-hmxmroriginalrecipient:") ||
 	    strncasecmp(S(&sc.orig), "X-HmXmrOriginalRecipient:", 25) == 0) {
 		res->kind = BOUNCE_FEEDBACK;
 		feedback_records(&t, &sc, res);
@@ -1810,8 +2002,7 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 		if (res->n == 0 && !sc.has_dsn_part) {
 			/* fields of a report written into a text part */
 			struct dsn_report inl = {0};
-			static const char *const final_rcpt[] = {"final-recipient:"};
-			if (any_in(eng, S(&sc.text), sc.text.len, final_rcpt, 1) &&
+			if (scan_contains_ci(S(&sc.text), sc.text.len, final_rcpt_field) &&
 			    dsn_parse(S(&sc.text), sc.text.len, &inl)) {
 				struct dsn_report keep = sc.dsn;
 				sc.dsn = inl;
@@ -1834,9 +2025,9 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 		} else if (res->n == 0 && inner_bounce(eng, &sc, res, depth)) {
 			res->kind = BOUNCE_FAILURE;
 		} else {
-			if (res->n == 0 && (strong || t.daemon || wording))
+			if (res->n == 0 && (strong || t.daemon || (!person && failure_wording(eng, &sc))))
 				scan_text(eng, &t, &sc, res, strong);
-			if (res->n > 0 && (strong || t.daemon || wording)) {
+			if (res->n > 0 && (strong || t.daemon || (!person && failure_wording(eng, &sc)))) {
 				res->kind = BOUNCE_FAILURE;
 			} else if (!strong && is_autoreply(eng, &t)) {
 				res->kind = BOUNCE_AUTOREPLY;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,19 +44,27 @@ dsn_strip_type(const char *v)
 	return b.data;
 }
 
+/* The value of field name whose line starts at offset at of the group (SIZE_MAX: absent,
+ * ""), its type removed. */
 static char *
-field(const char *grp, size_t len, const char *name)
+field_at(const char *grp, size_t len, size_t at, const char *name)
 {
 	struct rb_buf v = {0};
 	char *s;
 
-	if (!mime_header(grp, len, name, &v)) {
+	if (at == SIZE_MAX || !mime_header(grp + at, len - at, name, &v)) {
 		rb_buf_free(&v);
 		return rb_xstrdup("");
 	}
 	s = dsn_strip_type(v.data);
 	rb_buf_free(&v);
 	return s;
+}
+
+static char *
+field(const char *grp, size_t len, const char *name)
+{
+	return field_at(grp, len, 0, name);
 }
 
 /* Keep only the code of a Status field: "5.1.1 (user unknown)" -> "5.1.1". */
@@ -124,28 +133,29 @@ extension_diagnostic(const char *g, size_t len)
 static void
 add_group(struct dsn_report *r, const char *g, size_t len)
 {
-	struct rb_buf probe = {0};
-	bool has_final = mime_header(g, len, "Final-Recipient", &probe);
-	bool has_orig = mime_header(g, len, "Original-Recipient", &probe);
+	/* every field of a group found in one pass over it */
+	enum { FINAL, ORIG, REPORTING, ACTION, STATUS, REMOTE, DIAG, NFIELDS };
+	static const char *const names[NFIELDS] = {"Final-Recipient", "Original-Recipient",
+		"Reporting-MTA", "Action", "Status", "Remote-MTA", "Diagnostic-Code"};
+	size_t at[NFIELDS];
 
-	if (!has_final && !has_orig) {
-		if (r->reporting_mta == NULL && mime_header(g, len, "Reporting-MTA", &probe))
-			r->reporting_mta = dsn_strip_type(probe.data);
-		rb_buf_free(&probe);
+	mime_header_lines(g, len, names, NFIELDS, at);
+	if (at[FINAL] == SIZE_MAX && at[ORIG] == SIZE_MAX) {
+		if (r->reporting_mta == NULL && at[REPORTING] != SIZE_MAX)
+			r->reporting_mta = field_at(g, len, at[REPORTING], names[REPORTING]);
 		return;
 	}
-	rb_buf_free(&probe);
 	r->rcpt = rb_xreallocarray(r->rcpt, r->n + 1, sizeof *r->rcpt);
 	struct dsn_rcpt *d = &r->rcpt[r->n++];
-	d->final_rcpt = field(g, len, "Final-Recipient");
-	d->orig_rcpt = field(g, len, "Original-Recipient");
-	d->action = field(g, len, "Action");
+	d->final_rcpt = field_at(g, len, at[FINAL], names[FINAL]);
+	d->orig_rcpt = field_at(g, len, at[ORIG], names[ORIG]);
+	d->action = field_at(g, len, at[ACTION], names[ACTION]);
 	lower(d->action);
-	d->status = field(g, len, "Status");
+	d->status = field_at(g, len, at[STATUS], names[STATUS]);
 	status_code_only(d->status);
-	d->remote_mta = field(g, len, "Remote-MTA");
+	d->remote_mta = field_at(g, len, at[REMOTE], names[REMOTE]);
 	host_only(d->remote_mta);
-	d->diagnostic = field(g, len, "Diagnostic-Code");
+	d->diagnostic = field_at(g, len, at[DIAG], names[DIAG]);
 	if (*d->diagnostic == '\0') {
 		free(d->diagnostic);
 		d->diagnostic = extension_diagnostic(g, len);

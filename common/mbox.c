@@ -5,7 +5,6 @@
  * history for the empty-line test, and the message splitter that copies (and converts line
  * ends of) what it keeps and only scans what it skips.  Rules and their reasons are listed
  * in DEVIATIONS.md. */
-#define _GNU_SOURCE /* memmem */
 #include "mbox.h"
 
 #include <dirent.h>
@@ -381,12 +380,12 @@ check_header(struct mbox_reader *r)
 	if (d[0] == '\n') {
 		hdr_end = 1;
 	} else {
-		const char *q = memmem(d + from, len - from, "\n\n", 2);
-		if (q == NULL) {
+		size_t q = from + scan_pair(d + from, len - from, '\n', '\n');
+		if (q == len) {
 			r->hdr_scan = len;
 			return;
 		}
-		hdr_end = (size_t)(q - d) + 2;
+		hdr_end = q + 2;
 	}
 	r->hdr_done = true;
 	r->hdr_len = hdr_end;
@@ -605,6 +604,22 @@ read_body(struct mbox_reader *r)
 	}
 }
 
+/* "file:offset", as "%s:%llu" would write it, without printf's cost for every message. */
+static void
+add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
+{
+	char digits[24];
+	size_t n = sizeof digits;
+
+	do {
+		digits[--n] = (char)('0' + offset % 10);
+		offset /= 10;
+	} while (offset > 0);
+	rb_buf_adds(b, file);
+	rb_buf_addc(b, ':');
+	rb_buf_add(b, digits + n, sizeof digits - n);
+}
+
 static void
 finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long offset,
 	bool blank_end)
@@ -630,7 +645,7 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 		run_filter(r);
 
 	if (r->kind == KIND_MBOX)
-		rb_buf_printf(&r->source, "%s:%llu", r->file, offset);
+		add_file_offset(&r->source, r->file, offset);
 	else
 		rb_buf_adds(&r->source, r->file);
 	memset(m, 0, sizeof *m);

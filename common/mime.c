@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scan.h"
+
 size_t
 mime_header_len(const char *msg, size_t len)
 {
@@ -24,6 +26,19 @@ mime_header_len(const char *msg, size_t len)
 			return i + 1;
 	}
 	return len;
+}
+
+/* Are two bytes equal, ASCII letters compared without case? */
+static bool
+ascii_lower_eq(char a, char b)
+{
+	unsigned char x = (unsigned char)a, y = (unsigned char)b;
+
+	if (x >= 'A' && x <= 'Z')
+		x = (unsigned char)(x + ('a' - 'A'));
+	if (y >= 'A' && y <= 'Z')
+		y = (unsigned char)(y + ('a' - 'A'));
+	return x == y;
 }
 
 /* Empty a buffer, leaving it allocated and NUL-terminated. */
@@ -68,7 +83,9 @@ mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 
 		if (llen == 0)
 			break;
-		if (llen > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
+		/* the first letter first: a cheap test that most lines fail */
+		if (llen > nlen && line[nlen] == ':' && ascii_lower_eq(line[0], name[0]) &&
+		    strncasecmp(line, name, nlen) == 0) {
 			size_t vs = nlen + 1, ve = llen;
 			while (vs < llen && (line[vs] == ' ' || line[vs] == '\t'))
 				vs++;
@@ -92,6 +109,34 @@ mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 		i += llen + 1;
 	}
 	return false;
+}
+
+void
+mime_header_lines(const char *hdr, size_t len, const char *const *names, size_t n, size_t *at)
+{
+	size_t i = 0, missing = n;
+
+	for (size_t k = 0; k < n; k++)
+		at[k] = SIZE_MAX;
+	/* the same test of a line as mime_header's, for every name still missing */
+	while (i < len && missing > 0) {
+		const char *line = hdr + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+
+		if (llen == 0)
+			break;
+		/* a name has no ':', so the line's first ':' must follow it */
+		const char *colon = memchr(line, ':', llen);
+		for (size_t k = 0; colon != NULL && k < n; k++) {
+			size_t nlen = (size_t)(colon - line);
+			if (at[k] == SIZE_MAX && ascii_lower_eq(line[0], names[k][0]) &&
+			    strlen(names[k]) == nlen && strncasecmp(line, names[k], nlen) == 0) {
+				at[k] = i;
+				missing--;
+			}
+		}
+		i += llen + 1;
+	}
 }
 
 static void
@@ -416,12 +461,48 @@ decode_word(const char *in, size_t len, struct rb_buf *out)
 	return (size_t)(end + 2 - in);
 }
 
+/* A value without encoded words, escapes or invalid UTF-8 (most headers): what the
+ * general loop below makes of it, in one pass.  Line breaks become spaces, and so does a
+ * CR where the loop sees white space (at the start or after white space); a CR inside a
+ * word stays.  False, with nothing written, for any other value. */
+static bool
+copy_plain_value(const char *in, size_t len, struct rb_buf *out)
+{
+	bool after_space = true;
+	char *d;
+
+	if (len == 0)
+		return true;
+	if (scan_pair(in, len, '=', '?') < len || memchr(in, 0x1b, len) != NULL ||
+	    !mime_valid_utf8(in, len))
+		return false;
+	rb_buf_reserve(out, len);
+	d = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (c == ' ' || c == '\t' || c == '\n') {
+			d[i] = c == '\n' ? ' ' : c;
+			after_space = true;
+		} else if (c == '\r' && after_space) {
+			d[i] = ' ';
+		} else {
+			d[i] = c;
+			after_space = false;
+		}
+	}
+	out->len += len;
+	out->data[out->len] = '\0';
+	return true;
+}
+
 void
 mime_decode_2047(const char *in, size_t len, struct rb_buf *out)
 {
 	size_t i = 0, pending_ws = 0, ws_at = 0;
 	bool last_was_word = false;
 
+	if (copy_plain_value(in, len, out))
+		return;
 	while (i < len) {
 		size_t n = 0;
 		if (in[i] == '=' && i + 1 < len && in[i + 1] == '?') {
@@ -549,22 +630,31 @@ walk_multipart(struct walk *w, const char *body, size_t len, const char *boundar
 	const char *part = NULL;
 
 	while (i < len) {
-		const char *line = body + i, *nl = memchr(line, '\n', len - i);
-		size_t llen = nl ? (size_t)(nl - line) : len - i;
-		bool final;
+		const char *line = body + i;
+		size_t next;
 
-		if (llen >= 2 && line[0] == '-' && is_boundary(line, llen, boundary, blen, &final)) {
-			if (part) {
-				size_t plen = (size_t)(line - part);
-				if (plen > 0 && part[plen - 1] == '\n')
-					plen--; /* the line break before a boundary belongs to it */
-				walk_entity(w, part, plen, depth, attached);
+		if (line[0] == '-') {
+			const char *nl = memchr(line, '\n', len - i);
+			size_t llen = nl ? (size_t)(nl - line) : len - i;
+			bool final;
+			if (llen >= 2 && is_boundary(line, llen, boundary, blen, &final)) {
+				if (part) {
+					size_t plen = (size_t)(line - part);
+					if (plen > 0 && part[plen - 1] == '\n')
+						plen--; /* the line break before a boundary belongs to it */
+					walk_entity(w, part, plen, depth, attached);
+				}
+				part = final ? NULL : (nl ? nl + 1 : body + len);
+				if (final)
+					return;
 			}
-			part = final ? NULL : (nl ? nl + 1 : body + len);
-			if (final)
-				return;
 		}
-		i += llen + 1;
+		/* only a line that starts with '-' can be a boundary: skip to the next one
+		 * (the returned message's text goes by 16 bytes at a time) */
+		next = scan_pair(line, len - i, '\n', '-');
+		if (next == len - i)
+			break;
+		i += next + 1;
 	}
 	if (part && part < body + len)
 		walk_entity(w, part, (size_t)(body + len - part), depth, attached);

@@ -26,6 +26,12 @@ size_t mime_header_len(const char *msg, size_t len);
  * decoded).  Returns false when absent. */
 bool mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out);
 
+/* Where the first field of each of n names starts in a header block, found in one pass:
+ * at[k] is the offset of the line of names[k], or SIZE_MAX when it is absent.  Then
+ * mime_header(hdr + at[k], len - at[k], names[k], out) reads it as from the whole block. */
+void mime_header_lines(const char *hdr, size_t len, const char *const *names, size_t n,
+    size_t *at);
+
 /* The same, with RFC 2047 encoded words decoded to UTF-8 and white space collapsed. */
 bool mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out);
 

@@ -15,6 +15,8 @@
 
 static const char from_[] = "From ";
 
+static size_t scan_pair_narrow(const char *p, size_t len, char a, char b);
+
 /* Is there a full candidate at i? */
 static int
 candidate_at(const char *p, size_t len, size_t i, char nl)
@@ -78,15 +80,87 @@ scan_from_line_simd(const char *p, size_t len, char nl)
 }
 #endif
 
+/* 32 positions at a time where the processor has AVX2, chosen when called (the build
+ * targets plain x86-64).  A line end followed by 'F' is rare enough in mail text that the
+ * whole "From " is compared only then. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SCAN_AVX2 1
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static size_t
+from_line_avx2(const char *p, size_t len, char nl)
+{
+	const __m256i vnl = _mm256_set1_epi8(nl), vF = _mm256_set1_epi8('F');
+	size_t i = 0;
+
+	/* each round reads p[i..i+33): positions i..i+31 and the byte after each */
+	while (len - i >= 33) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(
+			_mm256_and_si256(_mm256_cmpeq_epi8(x, vnl), _mm256_cmpeq_epi8(y, vF)));
+
+		while (mask != 0) {
+			size_t j = i + (size_t)__builtin_ctz(mask);
+			if (candidate_at(p, len, j, nl))
+				return j;
+			mask &= mask - 1;
+		}
+		i += 32;
+	}
+	for (; i < len; i++)
+		if (candidate_at(p, len, i, nl))
+			return i;
+	return len;
+}
+
+__attribute__((target("avx2"))) static size_t
+pair_avx2(const char *p, size_t len, char a, char b)
+{
+	const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+	size_t i = 0;
+
+	while (len - i >= 33) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(
+			_mm256_and_si256(_mm256_cmpeq_epi8(x, va), _mm256_cmpeq_epi8(y, vb)));
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 32;
+	}
+	for (; i + 1 < len; i++)
+		if (p[i] == a && p[i + 1] == b)
+			return i;
+	return len;
+}
+#endif
+
 size_t
 scan_from_line(const char *p, size_t len, char nl)
 {
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		return from_line_avx2(p, len, nl);
+#endif
 	return scan_from_line_simd(p, len, nl);
 }
 
-#ifdef __SSE2__
 size_t
 scan_pair(const char *p, size_t len, char a, char b)
+{
+#ifdef SCAN_AVX2
+	/* short texts (a header line) are not worth the processor check */
+	if (len >= 64 && __builtin_cpu_supports("avx2"))
+		return pair_avx2(p, len, a, b);
+#endif
+	return scan_pair_narrow(p, len, a, b);
+}
+
+/* scan_pair 16 positions at a time (SSE2) or with memchr. */
+#ifdef __SSE2__
+static size_t
+scan_pair_narrow(const char *p, size_t len, char a, char b)
 {
 	const __m128i va = _mm_set1_epi8(a);
 	const __m128i vb = _mm_set1_epi8(b);
@@ -107,8 +181,8 @@ scan_pair(const char *p, size_t len, char a, char b)
 	return len;
 }
 #else
-size_t
-scan_pair(const char *p, size_t len, char a, char b)
+static size_t
+scan_pair_narrow(const char *p, size_t len, char a, char b)
 {
 	size_t i = 0;
 
@@ -384,5 +458,55 @@ scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, si
 				if (i + 1 - set->len[w * 64 + (size_t)__builtin_ctzll(bits)] <= limit)
 					return true;
 	}
+	return false;
+}
+
+static unsigned char
+ascii_upper(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : c;
+}
+
+/* Does the lower-case needle[0..k) match at p (ASCII letters of p lower-cased)? */
+static bool
+match_ci_at(const unsigned char *p, const char *needle, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (ascii_lower(p[i]) != (unsigned char)needle[i])
+			return false;
+	return true;
+}
+
+bool
+scan_contains_ci(const char *s, size_t len, const char *needle)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = strlen(needle), i = 0;
+	const unsigned char first = (unsigned char)needle[0], last = (unsigned char)needle[k - 1];
+
+	len = strnlen(s, len);
+	if (k > len)
+		return false;
+#ifdef __SSE2__
+	{
+		/* the needle's first and last bytes, 16 starts at a time: a pair far apart is
+		 * rarer in text than two neighbours */
+		const __m128i lo0 = _mm_set1_epi8((char)first), up0 = _mm_set1_epi8((char)ascii_upper(first));
+		const __m128i lo1 = _mm_set1_epi8((char)last), up1 = _mm_set1_epi8((char)ascii_upper(last));
+		for (; len - i >= k + 15; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + k - 1));
+			__m128i hit = _mm_and_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(a, lo0), _mm_cmpeq_epi8(a, up0)),
+				_mm_or_si128(_mm_cmpeq_epi8(b, lo1), _mm_cmpeq_epi8(b, up1)));
+			for (unsigned m = (unsigned)_mm_movemask_epi8(hit); m != 0; m &= m - 1)
+				if (match_ci_at(p + i + (size_t)__builtin_ctz(m), needle, k))
+					return true;
+		}
+	}
+#endif
+	for (; i + k <= len; i++)
+		if (ascii_lower(p[i]) == first && match_ci_at(p + i, needle, k))
+			return true;
 	return false;
 }

@@ -45,4 +45,9 @@ bool scan_set_first(const struct scan_set *set, const char *s, size_t len, size_
 /* Does any of the strings occur starting at an offset of at most limit? */
 bool scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, size_t limit);
 
+/* Does needle (lower case, not empty) occur in s[0..len) with the text's ASCII letters
+ * lower-cased, the text ending at its first NUL?  The same answer as a set of that one
+ * string, found 16 places at a time by the needle's first and last bytes. */
+bool scan_contains_ci(const char *s, size_t len, const char *needle);
+
 #endif

@@ -66,6 +66,12 @@ test_2047(void)
 		{"=?ISO-2022-JP?B?GyRCRy0kQSRjJHMbKEI=?=", "\xe7\x8c\xab\xe3\x81\xa1\xe3\x82\x83\xe3\x82\x93"},
 		{"=?bogus", "=?bogus"},
 		{"=?x?Z?abc?=", "=?x?Z?abc?="},
+		/* line breaks become spaces, a CR only where white space is expected: the
+		 * same without an encoded word (copied in one pass) and with a broken one */
+		{"a\r\nb\tc\r\r d", "a\r b\tc\r\r d"},
+		{"a\r\nb\tc\r\r d =?bogus", "a\r b\tc\r\r d =?bogus"},
+		{"\r\r x\n\r", "   x  "},
+		{"\r\r x\n\r=?bogus", "   x  =?bogus"},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		struct rb_buf b = {0};

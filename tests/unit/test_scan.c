@@ -84,12 +84,14 @@ test_positions(void)
 			memcpy(buf + at, "\nFrom ", 6);
 			CHECK_INT(scan_from_line_simd(buf, len, '\n'), at);
 			CHECK_INT(scan_from_line_portable(buf, len, '\n'), at);
+			CHECK_INT(scan_from_line(buf, len, '\n'), at);
 		}
 		memset(buf, 'x', sizeof buf);
 		if (len >= 5)
 			memcpy(buf + len - 5, "\nFrom", 5);    /* one byte short at the end */
 		CHECK_INT(scan_from_line_simd(buf, len, '\n'), len);
 		CHECK_INT(scan_from_line_portable(buf, len, '\n'), len);
+		CHECK_INT(scan_from_line(buf, len, '\n'), len);
 	}
 }
 
@@ -176,6 +178,9 @@ check_set(const struct scan_set *set, const char *const *strs, size_t n, const c
 	}
 	CHECK(got_any == any);
 	CHECK(scan_set_any(set, text, len) == any);
+	/* one string alone: the same answer as its set */
+	for (k = 0; k < n; k++)
+		CHECK(scan_contains_ci(text, len, strs[k]) == (first[k] != SIZE_MAX));
 	for (size_t limit = 0; limit < 6; limit++) {
 		bool within = false;
 		for (k = 0; k < n; k++)
@@ -236,6 +241,12 @@ test_iso_date(void)
 		const char *in, *want;  /* want NULL: not a date */
 	} cases[] = {
 		{"Mon, 2 Nov 2026 10:11:12 +0100", "2026-11-02T09:11:12Z"},
+		/* days past a month's end and leap seconds count on, as timegm has them */
+		{"31 Feb 2027 10:00:00 +0000", "2027-03-03T10:00:00Z"},
+		{"29 Feb 2024 23:59:60 +0000", "2024-03-01T00:00:00Z"},
+		{"1 Mar 2100 00:00:00 +0000", "2100-03-01T00:00:00Z"},
+		{"1 Jan 1970 00:30:00 +0100", "1969-12-31T23:30:00Z"},
+		{"Fri, 31 Dec 9999 23:00:00 -0200", "10000-01-01T01:00:00Z"},  /* the library's */
 		{"2 Nov 2026 10:11 -0500", "2026-11-02T15:11:00Z"},
 		{"Tue, 03 Dec 26 23:59:60 GMT", "2026-12-04T00:00:00Z"},
 		{"  Wed,  4 Jan 1999 00:00:00 PST (comment)", "1999-01-04T08:00:00Z"},
