@@ -244,10 +244,7 @@ main(int argc, char **argv)
 		argv = dash;
 	}
 	for (int i = 0; i < argc && status != RB_EXIT_FATAL; i++) {
-		int st = classify_file(argv[i], rs, typo, &plan, &header, &nheader, &n);
-
-		if (st > status)
-			status = st;
+		status = rb_worse(status, classify_file(argv[i], rs, typo, &plan, &header, &nheader, &n));
 	}
 	if (sflag)
 		fprintf(stderr, "%s: records in %llu, out %llu, bad %llu\n", rb_progname(), n.in, n.out, n.bad);

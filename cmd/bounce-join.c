@@ -216,12 +216,6 @@ print_stats(const struct csvin_table *t, const struct counts *n)
 	fprintf(stderr, "%s: unmatched: %llu\n", p, n->unmatched);
 }
 
-static int
-worse(int a, int b)
-{
-	return a > b ? a : b;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -297,10 +291,10 @@ main(int argc, char **argv)
 
 		if (fp == NULL) {
 			rb_warn_at(path, 0, "cannot open:");
-			status = worse(status, RB_EXIT_BADINPUT);
+			status = rb_worse(status, RB_EXIT_BADINPUT);
 			continue;
 		}
-		status = worse(status, join_stream(&j, fp, rb_display_name(path)));
+		status = rb_worse(status, join_stream(&j, fp, rb_display_name(path)));
 		if (fp != stdin)
 			fclose(fp);
 	}

@@ -66,12 +66,6 @@ summarise(struct report *rep, const char *path)
 	return status;
 }
 
-static int
-worse(int a, int b)
-{
-	return a > b ? a : b;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -127,13 +121,13 @@ main(int argc, char *argv[])
 			report_free(prev);
 			return RB_EXIT_FATAL;
 		}
-		status = worse(status, ps);
+		status = rb_worse(status, ps);
 	}
 	rep = report_new(&opts, false);
 	if (argc == 0)
-		status = worse(status, summarise(rep, "-"));
+		status = rb_worse(status, summarise(rep, "-"));
 	for (int i = 0; i < argc; i++)
-		status = worse(status, summarise(rep, argv[i]));
+		status = rb_worse(status, summarise(rep, argv[i]));
 	if (status == RB_EXIT_FATAL)
 		status = RB_EXIT_BADINPUT; /* an unreadable input is reported; the rest is summarised */
 	if (report_write(rep, prev, format, stdout) < 0) {
