@@ -325,6 +325,6 @@ usage(FILE *fp)
 		"      --lenient         skip bad rows of the list instead of refusing it\n"
 		"      --stats           print counts to stderr\n"
 		"  -h, --help            this help\n"
-		"      --version         the version\n",
+		"      --version         print the version\n",
 		rb_progname());
 }
