@@ -105,9 +105,6 @@ setup() {
 	assert_equal "${stderr_lines[0]}" "bounce-nightly: archive names with a TAB or a newline are not supported"
 }
 
-@test "-h and --version" {
-	run -0 bounce-nightly -h
-	assert_line --index 0 --partial "usage: bounce-nightly"
-	run -0 bounce-nightly --version
-	assert_output --regexp '^bounce-nightly \(rebounce\) [0-9]'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-nightly
 }

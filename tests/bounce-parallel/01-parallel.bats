@@ -83,11 +83,8 @@ serial() {
 	assert_equal "${stderr_lines[0]}" "bounce-parallel: option -j needs an argument"
 }
 
-@test "-h and --version" {
-	run -0 bounce-parallel -h
-	assert_line --index 0 --partial "usage: bounce-parallel"
-	run -0 bounce-parallel --version
-	assert_output --regexp '^bounce-parallel \(rebounce\) [0-9]'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-parallel
 }
 
 @test "a rules file bounce-classify cannot read: its message, status 2" {
