@@ -184,3 +184,12 @@ setup() {
 	run -0 nightly "$ARCH.copy"
 	[ "$(mails)" -eq 2 ]
 }
+
+@test "outdir-starting-with-dash: a relative OUTDIR named -out is a directory, not an option" {
+	cd "$BATS_TEST_TMPDIR"
+	OUT=-out
+	run -1 nightly "$ARCH"
+	[ "$(find ./-out/maildir/new -type f | wc -l)" -eq 2 ]
+	run -0 cut -f 1 ./-out/rendered.tsv
+	assert_output "$(printf '%s\n' recipient jane.doe@gmial.com it@corp.example bob@example.org)"
+}
