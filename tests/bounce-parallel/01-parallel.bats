@@ -92,3 +92,13 @@ serial() {
 	run -2 --separate-stderr bounce-parallel -r "$BATS_TEST_TMPDIR/none.rules" "$NF/night1.mbox"
 	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/none.rules: cannot open rules: No such file or directory"
 }
+
+@test "archive-name-with-newline: one archive, not two" {
+	need_filters
+	local a="$BATS_TEST_TMPDIR/$(printf 'night\n1') \$(x).mbox"
+	cp "$NF/night1.mbox" "$a"
+	serial "$a" >"$BATS_TEST_TMPDIR/serial"
+	run -0 --separate-stderr bounce-parallel -- "$a"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/serial")"
+}
