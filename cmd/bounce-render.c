@@ -762,6 +762,34 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	rb_buf_free(&att.data);
 }
 
+/* Render the records of one input; rejected and malformed records are counted in n.
+ * Returns RB_EXIT_FATAL when the input cannot be opened or read, else RB_EXIT_OK. */
+static int
+render_file(const char *path, const struct tset *ts, const char *root, struct sink *k, FILE *rejfp,
+	struct rb_buf *rejcols, const char *host, struct counts *n)
+{
+	const char *name = rb_display_name(path);
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct tsv_reader r;
+	int rc;
+
+	if (fp == NULL) {
+		rb_warn_at(name, 0, "cannot open:");
+		return RB_EXIT_FATAL;
+	}
+	rc = tsv_open(&r, fp, name);
+	if (rc > 0) {
+		check_stream(ts, &r);
+		if (rejfp)
+			rejects_header(rejfp, &r, rejcols);
+		process(&r, ts, root, k, rejfp, host, n);
+	}
+	tsv_close(&r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc < 0 ? RB_EXIT_FATAL : RB_EXIT_OK;
+}
+
 /* An address option: absent, or one mailbox; a bad one is reported. */
 static bool
 address_ok(const char *v, const char *opt)
@@ -870,33 +898,10 @@ main(int argc, char *argv[])
 		rb_die(RB_EXIT_FATAL, "%s:", rejectsflag);
 	sink_open(&k);
 
-	char dash[] = "-", *stdin_only[] = { dash, NULL };
 	if (argc == 0)
-		argv = stdin_only, argc = 1;
-	for (int i = 0; i < argc; i++) {
-		const char *name = rb_display_name(argv[i]);
-		FILE *fp = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-		struct tsv_reader r;
-		int rc;
-
-		if (fp == NULL) {
-			rb_warn_at(name, 0, "cannot open:");
-			status = RB_EXIT_FATAL;
-			continue;
-		}
-		rc = tsv_open(&r, fp, name);
-		if (rc < 0)
-			status = RB_EXIT_FATAL;
-		if (rc > 0) {
-			check_stream(&ts, &r);
-			if (rejfp)
-				rejects_header(rejfp, &r, &rejcols);
-			process(&r, &ts, root, &k, rejfp, host, &n);
-		}
-		tsv_close(&r);
-		if (fp != stdin)
-			fclose(fp);
-	}
+		status = render_file("-", &ts, root, &k, rejfp, &rejcols, host, &n);
+	for (int i = 0; i < argc; i++)
+		status = rb_worse(status, render_file(argv[i], &ts, root, &k, rejfp, &rejcols, host, &n));
 
 	if (rejfp && fclose(rejfp) != 0)
 		rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
