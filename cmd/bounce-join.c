@@ -201,6 +201,42 @@ join_stream(struct join *j, FILE *fp, const char *name)
 	return status;
 }
 
+/* The join's output columns: the list's, then "matched"; the values are set per record. */
+static void
+join_init(struct join *j, const struct csvin_table *csv)
+{
+	memset(j, 0, sizeof *j);
+	j->csv = csv;
+	j->nowned = csv->ncols + 1;
+	j->owned = rb_xcalloc(j->nowned, sizeof *j->owned);
+	for (size_t i = 0; i < csv->ncols; i++)
+		j->owned[i] = csv->cols[i];
+	j->owned[csv->ncols] = "matched";
+	j->vals = rb_xcalloc(j->nowned, sizeof *j->vals);
+	j->lens = rb_xcalloc(j->nowned, sizeof *j->lens);
+}
+
+static void
+join_free(struct join *j)
+{
+	for (size_t i = 0; i < j->nheader; i++)
+		free(j->header[i]);
+	free(j->header);
+	free(j->owned);
+	free(j->vals);
+	free(j->lens);
+}
+
+/* Whether the record inputs include stdin: none given, or "-" among them. */
+static bool
+reads_stdin(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			return true;
+	return argc == 0;
+}
+
 static void
 print_stats(const struct csvin_table *t, const struct counts *n)
 {
@@ -252,16 +288,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return RB_EXIT_FATAL;
 	}
-	if (strcmp(csvflag, "-") == 0) {
-		bool stdin_used = argc == 0;
-
-		for (int i = 0; i < argc; i++)
-			stdin_used |= strcmp(argv[i], "-") == 0;
-		if (stdin_used) {
-			rb_warn("-c - reads the list from stdin, so the records must come from files");
-			usage(stderr);
-			return RB_EXIT_FATAL;
-		}
+	if (strcmp(csvflag, "-") == 0 && reads_stdin(argc, argv)) {
+		rb_warn("-c - reads the list from stdin, so the records must come from files");
+		usage(stderr);
+		return RB_EXIT_FATAL;
 	}
 
 	status = load_csv(&csv);
@@ -275,15 +305,7 @@ main(int argc, char **argv)
 	/* Several writes per field: a larger buffer, and no lock taken on each (one thread). */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
-	memset(&j, 0, sizeof j);
-	j.csv = &csv;
-	j.nowned = csv.ncols + 1;
-	j.owned = rb_xcalloc(j.nowned, sizeof *j.owned);
-	for (size_t i = 0; i < csv.ncols; i++)
-		j.owned[i] = csv.cols[i];
-	j.owned[csv.ncols] = "matched";
-	j.vals = rb_xcalloc(j.nowned, sizeof *j.vals);
-	j.lens = rb_xcalloc(j.nowned, sizeof *j.lens);
+	join_init(&j, &csv);
 
 	for (int i = 0; i < (argc ? argc : 1) && status != RB_EXIT_FATAL; i++) {
 		const char *path = argc ? argv[i] : "-";
@@ -301,12 +323,7 @@ main(int argc, char **argv)
 
 	if (statsflag)
 		print_stats(&csv, &j.n);
-	for (size_t i = 0; i < j.nheader; i++)
-		free(j.header[i]);
-	free(j.header);
-	free(j.owned);
-	free(j.vals);
-	free(j.lens);
+	join_free(&j);
 	csvin_free(&csv);
 	return rb_finish(status);
 }
