@@ -93,17 +93,6 @@ classify_record(struct rules *rs, struct typo *typo, const struct tsv_reader *r,
 	return tsv_plan_write(plan, r, vals, NULL, stdout);
 }
 
-static bool
-same_header(const struct tsv_reader *a, char **cols, size_t ncols)
-{
-	if (a->ncols != ncols)
-		return false;
-	for (size_t i = 0; i < ncols; i++)
-		if (strcmp(a->cols[i], cols[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Classify one input.  The first input's header is the output header; a later input must
  * have the same columns.  Returns an exit status. */
 static int
@@ -144,7 +133,7 @@ classify_file(const char *path, struct rules *rs, struct typo *typo, struct tsv_
 			status = RB_EXIT_FATAL;
 			goto done;
 		}
-	} else if (!same_header(&r, *header, *nheader)) {
+	} else if (!tsv_same_header(&r, *header, *nheader)) {
 		rb_warn_at(name, r.lineno, "header differs from the first input's; file skipped");
 		status = RB_EXIT_BADINPUT;
 		goto done;

@@ -88,18 +88,6 @@ load_csv(struct csvin_table *t)
 	return status;
 }
 
-/* Later inputs must have the first one's columns, so that one header describes the output. */
-static bool
-same_header(const struct join *j, const struct tsv_reader *r)
-{
-	if (r->ncols != j->nheader)
-		return false;
-	for (size_t i = 0; i < r->ncols; i++)
-		if (strcmp(r->cols[i], j->header[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Values for an unmatched record: empty, except where a column of the list replaces one
  * the record already has, which keeps its value (there is nothing to replace it with). */
 static void
@@ -169,7 +157,7 @@ join_stream(struct join *j, FILE *fp, const char *name)
 			rb_warn("write error on stdout:");
 			status = RB_EXIT_FATAL;
 		}
-	} else if (!same_header(j, &r)) {
+	} else if (!tsv_same_header(&r, j->header, j->nheader)) {
 		rb_warn_at(name, 1, "columns differ from the first input's; skipped");
 		status = RB_EXIT_BADINPUT;
 	}

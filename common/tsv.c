@@ -148,6 +148,17 @@ split(struct tsv_reader *r, char *line, size_t len, size_t max)
 }
 
 bool
+tsv_same_header(const struct tsv_reader *r, char *const *cols, size_t ncols)
+{
+	if (r->ncols != ncols)
+		return false;
+	for (size_t i = 0; i < ncols; i++)
+		if (strcmp(r->cols[i], cols[i]) != 0)
+			return false;
+	return true;
+}
+
+bool
 tsv_is_column_name(const char *s)
 {
 	if (*s == '\0')
