@@ -155,6 +155,8 @@ readme_pipeline() {
 	need_extract
 	local d="$BATS_TEST_TMPDIR/readme"
 	mkdir -p "$d/archive" "$d/Maildir/cur" "$d/Maildir/new"
+	printf 'From: a@example.org\nTo: b@example.org\nSubject: hello\n\nNo bounce.\n' \
+		>"$d/Maildir/new/1.host"
 	gzip -c "$ARCHIVE" >"$d/archive/2026-03.mbox.gz"
 	cp "$CSV" "$d/recipients.csv"
 	run -0 readme_pipeline
