@@ -14,7 +14,8 @@
 enum { OPT_VERSION = 256, OPT_STATS };
 
 /* Options. */
-static bool sflag;        /* --stats */
+static const char *domainsflag; /* -d */
+static bool statsflag;          /* --stats */
 
 /* The columns this program writes; status is filled in place only when the input has one. */
 static const char *const owned[] = { "reason", "category", "hard", "suggestion", "rule", "status" };
@@ -92,17 +93,6 @@ classify_record(struct rules *rs, struct typo *typo, const struct tsv_reader *r,
 	return tsv_plan_write(plan, r, vals, NULL, stdout);
 }
 
-static bool
-same_header(const struct tsv_reader *a, char **cols, size_t ncols)
-{
-	if (a->ncols != ncols)
-		return false;
-	for (size_t i = 0; i < ncols; i++)
-		if (strcmp(a->cols[i], cols[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Classify one input.  The first input's header is the output header; a later input must
  * have the same columns.  Returns an exit status. */
 static int
@@ -143,7 +133,7 @@ classify_file(const char *path, struct rules *rs, struct typo *typo, struct tsv_
 			status = RB_EXIT_FATAL;
 			goto done;
 		}
-	} else if (!same_header(&r, *header, *nheader)) {
+	} else if (!tsv_same_header(&r, *header, *nheader)) {
 		rb_warn_at(name, r.lineno, "header differs from the first input's; file skipped");
 		status = RB_EXIT_BADINPUT;
 		goto done;
@@ -200,7 +190,6 @@ main(int argc, char **argv)
 	struct typo *typo;
 	struct tsv_plan plan = { 0 };
 	struct counts n = { 0 };
-	const char *list = NULL;
 	char *shipped, **header = NULL;
 	size_t nheader = 0;
 	int ch, status = RB_EXIT_OK;
@@ -210,7 +199,7 @@ main(int argc, char **argv)
 	rs = rules_new();
 	while ((ch = getopt_long(argc, argv, "d:hr:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': list = optarg; break;
+		case 'd': domainsflag = optarg; break;
 		case 'r':
 			/* Admin rules are loaded first, so they take precedence over the shipped ones. */
 			if (rules_load(rs, optarg) < 0) {
@@ -218,7 +207,7 @@ main(int argc, char **argv)
 				return RB_EXIT_FATAL;
 			}
 			break;
-		case OPT_STATS: sflag = true; break;
+		case OPT_STATS: statsflag = true; break;
 		case OPT_VERSION: rules_free(rs); rb_print_version(); return rb_finish(RB_EXIT_OK);
 		case 'h': rules_free(rs); usage(stdout); return rb_finish(RB_EXIT_OK);
 		default: rules_free(rs); usage(stderr); return RB_EXIT_FATAL;
@@ -230,7 +219,7 @@ main(int argc, char **argv)
 	shipped = rb_share_path("rules");
 	ok = rules_load(rs, shipped) == 0 && rules_compile(rs) == 0;
 	free(shipped);
-	if (!ok || (typo = load_domains(list)) == NULL) {
+	if (!ok || (typo = load_domains(domainsflag)) == NULL) {
 		rules_free(rs);
 		return RB_EXIT_FATAL;
 	}
@@ -244,12 +233,9 @@ main(int argc, char **argv)
 		argv = dash;
 	}
 	for (int i = 0; i < argc && status != RB_EXIT_FATAL; i++) {
-		int st = classify_file(argv[i], rs, typo, &plan, &header, &nheader, &n);
-
-		if (st > status)
-			status = st;
+		status = rb_worse(status, classify_file(argv[i], rs, typo, &plan, &header, &nheader, &n));
 	}
-	if (sflag)
+	if (statsflag)
 		fprintf(stderr, "%s: records in %llu, out %llu, bad %llu\n", rb_progname(), n.in, n.out, n.bad);
 	for (size_t i = 0; i < nheader; i++)
 		free(header[i]);
@@ -264,7 +250,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s [-r rules]... [-d recipients] [--stats] [file ...]\n"
+		"usage: %s [-r RULES]... [-d RECIPIENTS] [--stats] [FILE ...]\n"
 		"Add reason, category, hard, suggestion and rule columns to a bounce record stream.\n"
 		"  -r, --rules FILE     rules tried before the shipped ones (repeatable)\n"
 		"  -d, --domains FILE   recipient list (CSV or addresses) whose domains guide typo fixes\n"

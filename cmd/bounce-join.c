@@ -88,18 +88,6 @@ load_csv(struct csvin_table *t)
 	return status;
 }
 
-/* Later inputs must have the first one's columns, so that one header describes the output. */
-static bool
-same_header(const struct join *j, const struct tsv_reader *r)
-{
-	if (r->ncols != j->nheader)
-		return false;
-	for (size_t i = 0; i < r->ncols; i++)
-		if (strcmp(r->cols[i], j->header[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Values for an unmatched record: empty, except where a column of the list replaces one
  * the record already has, which keeps its value (there is nothing to replace it with). */
 static void
@@ -169,7 +157,7 @@ join_stream(struct join *j, FILE *fp, const char *name)
 			rb_warn("write error on stdout:");
 			status = RB_EXIT_FATAL;
 		}
-	} else if (!same_header(j, &r)) {
+	} else if (!tsv_same_header(&r, j->header, j->nheader)) {
 		rb_warn_at(name, 1, "columns differ from the first input's; skipped");
 		status = RB_EXIT_BADINPUT;
 	}
@@ -201,6 +189,42 @@ join_stream(struct join *j, FILE *fp, const char *name)
 	return status;
 }
 
+/* The join's output columns: the list's, then "matched"; the values are set per record. */
+static void
+join_init(struct join *j, const struct csvin_table *csv)
+{
+	memset(j, 0, sizeof *j);
+	j->csv = csv;
+	j->nowned = csv->ncols + 1;
+	j->owned = rb_xcalloc(j->nowned, sizeof *j->owned);
+	for (size_t i = 0; i < csv->ncols; i++)
+		j->owned[i] = csv->cols[i];
+	j->owned[csv->ncols] = "matched";
+	j->vals = rb_xcalloc(j->nowned, sizeof *j->vals);
+	j->lens = rb_xcalloc(j->nowned, sizeof *j->lens);
+}
+
+static void
+join_free(struct join *j)
+{
+	for (size_t i = 0; i < j->nheader; i++)
+		free(j->header[i]);
+	free(j->header);
+	free(j->owned);
+	free(j->vals);
+	free(j->lens);
+}
+
+/* Whether the record inputs include stdin: none given, or "-" among them. */
+static bool
+reads_stdin(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			return true;
+	return argc == 0;
+}
+
 static void
 print_stats(const struct csvin_table *t, const struct counts *n)
 {
@@ -214,12 +238,6 @@ print_stats(const struct csvin_table *t, const struct counts *n)
 	fprintf(stderr, "%s: records out: %llu\n", p, n->out);
 	fprintf(stderr, "%s: matched: %llu\n", p, n->matched);
 	fprintf(stderr, "%s: unmatched: %llu\n", p, n->unmatched);
-}
-
-static int
-worse(int a, int b)
-{
-	return a > b ? a : b;
 }
 
 int
@@ -258,16 +276,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return RB_EXIT_FATAL;
 	}
-	if (strcmp(csvflag, "-") == 0) {
-		bool stdin_used = argc == 0;
-
-		for (int i = 0; i < argc; i++)
-			stdin_used |= strcmp(argv[i], "-") == 0;
-		if (stdin_used) {
-			rb_warn("-c - reads the list from stdin, so the records must come from files");
-			usage(stderr);
-			return RB_EXIT_FATAL;
-		}
+	if (strcmp(csvflag, "-") == 0 && reads_stdin(argc, argv)) {
+		rb_warn("-c - reads the list from stdin, so the records must come from files");
+		usage(stderr);
+		return RB_EXIT_FATAL;
 	}
 
 	status = load_csv(&csv);
@@ -281,15 +293,7 @@ main(int argc, char **argv)
 	/* Several writes per field: a larger buffer, and no lock taken on each (one thread). */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
-	memset(&j, 0, sizeof j);
-	j.csv = &csv;
-	j.nowned = csv.ncols + 1;
-	j.owned = rb_xcalloc(j.nowned, sizeof *j.owned);
-	for (size_t i = 0; i < csv.ncols; i++)
-		j.owned[i] = csv.cols[i];
-	j.owned[csv.ncols] = "matched";
-	j.vals = rb_xcalloc(j.nowned, sizeof *j.vals);
-	j.lens = rb_xcalloc(j.nowned, sizeof *j.lens);
+	join_init(&j, &csv);
 
 	for (int i = 0; i < (argc ? argc : 1) && status != RB_EXIT_FATAL; i++) {
 		const char *path = argc ? argv[i] : "-";
@@ -297,22 +301,17 @@ main(int argc, char **argv)
 
 		if (fp == NULL) {
 			rb_warn_at(path, 0, "cannot open:");
-			status = worse(status, RB_EXIT_BADINPUT);
+			status = rb_worse(status, RB_EXIT_BADINPUT);
 			continue;
 		}
-		status = worse(status, join_stream(&j, fp, rb_display_name(path)));
+		status = rb_worse(status, join_stream(&j, fp, rb_display_name(path)));
 		if (fp != stdin)
 			fclose(fp);
 	}
 
 	if (statsflag)
 		print_stats(&csv, &j.n);
-	for (size_t i = 0; i < j.nheader; i++)
-		free(j.header[i]);
-	free(j.header);
-	free(j.owned);
-	free(j.vals);
-	free(j.lens);
+	join_free(&j);
 	csvin_free(&csv);
 	return rb_finish(status);
 }
@@ -331,6 +330,6 @@ usage(FILE *fp)
 		"      --lenient         skip bad rows of the list instead of refusing it\n"
 		"      --stats           print counts to stderr\n"
 		"  -h, --help            this help\n"
-		"      --version         the version\n",
+		"      --version         print the version\n",
 		rb_progname());
 }

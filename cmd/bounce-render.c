@@ -25,8 +25,8 @@ static const char *tflag;        /* template directory */
 static const char *fromflag;     /* {{from}} */
 static const char *replytoflag;  /* {{reply_to}} */
 static const char *domainflag;   /* {{sending_domain}} */
-static const char *attachcol;    /* column naming the PDF */
-static const char *attachdir;
+static const char *attachflag;   /* column naming the PDF */
+static const char *attachdirflag;
 static const char *rejectsflag;
 static const char *maildirflag;
 static const char *dirflag;
@@ -341,7 +341,7 @@ load_attachment(const char *root, const char *rel, struct attachment *att, struc
 	rb_buf_clear(&att->data);
 	att->filename = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
 	if (*rel == '\0') {
-		rb_buf_printf(reason, "no value in column %s for --attach", attachcol);
+		rb_buf_printf(reason, "no value in column %s for --attach", attachflag);
 		goto out;
 	}
 	rb_buf_printf(&path, "%s/%s", root, rel);
@@ -536,8 +536,8 @@ check_stream(const struct tset *ts, const struct tsv_reader *r)
 			if (tmpl_check(&ts->var[c][i].t, placeholder_problem, (void *)r) < 0)
 				exit(RB_EXIT_FATAL);
 	}
-	if (attachcol && tsv_column(r, attachcol) < 0)
-		rb_die(RB_EXIT_FATAL, "%s: no column %s for --attach", r->name, attachcol);
+	if (attachflag && tsv_column(r, attachflag) < 0)
+		rb_die(RB_EXIT_FATAL, "%s: no column %s for --attach", r->name, attachflag);
 }
 
 static int
@@ -723,7 +723,7 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 {
 	ssize_t icat = tsv_column(r, "category"), irec = tsv_column(r, "recipient");
 	ssize_t ilang = tsv_column(r, "language") >= 0 ? tsv_column(r, "language") : tsv_column(r, "lang");
-	ssize_t iatt = attachcol ? tsv_column(r, attachcol) : -1;
+	ssize_t iatt = attachflag ? tsv_column(r, attachflag) : -1;
 	struct rb_buf msg = { 0 }, sender = { 0 }, reason = { 0 }, s = { 0 };
 	struct attachment att = { 0 };
 	struct record rec = { r, &reason, host };
@@ -762,6 +762,67 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	rb_buf_free(&att.data);
 }
 
+/* Render the records of one input; rejected and malformed records are counted in n.
+ * Returns RB_EXIT_FATAL when the input cannot be opened or read, else RB_EXIT_OK. */
+static int
+render_file(const char *path, const struct tset *ts, const char *root, struct sink *k, FILE *rejfp,
+	struct rb_buf *rejcols, const char *host, struct counts *n)
+{
+	const char *name = rb_display_name(path);
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct tsv_reader r;
+	int rc;
+
+	if (fp == NULL) {
+		rb_warn_at(name, 0, "cannot open:");
+		return RB_EXIT_FATAL;
+	}
+	rc = tsv_open(&r, fp, name);
+	if (rc > 0) {
+		check_stream(ts, &r);
+		if (rejfp)
+			rejects_header(rejfp, &r, rejcols);
+		process(&r, ts, root, k, rejfp, host, n);
+	}
+	tsv_close(&r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc < 0 ? RB_EXIT_FATAL : RB_EXIT_OK;
+}
+
+/* An address option: absent, or one mailbox; a bad one is reported. */
+static bool
+address_ok(const char *v, const char *opt)
+{
+	struct mf_mailbox mb;
+
+	if (v == NULL)
+		return true;
+	if (mf_parse_mailbox(v, &mb) < 0) {
+		rb_warn("%s: not a plausible address: \"%s\"", opt, v);
+		return false;
+	}
+	mf_mailbox_free(&mb);
+	return true;
+}
+
+/* A domain option: absent, or a name that can follow the '@' of an address. */
+static bool
+domain_ok(const char *v, const char *opt)
+{
+	struct rb_buf d = { 0 };
+	bool ok;
+
+	if (v == NULL)
+		return true;
+	rb_buf_printf(&d, "x@%s", v);
+	ok = mf_addr_plausible(d.data);
+	rb_buf_free(&d);
+	if (!ok)
+		rb_warn("%s: not a domain name: \"%s\"", opt, v);
+	return ok;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -797,8 +858,8 @@ main(int argc, char *argv[])
 		case OPT_FROM: fromflag = optarg; break;
 		case OPT_REPLY_TO: replytoflag = optarg; break;
 		case OPT_DOMAIN: domainflag = optarg; break;
-		case OPT_ATTACH: attachcol = optarg; break;
-		case OPT_ATTACH_DIR: attachdir = optarg; break;
+		case OPT_ATTACH: attachflag = optarg; break;
+		case OPT_ATTACH_DIR: attachdirflag = optarg; break;
 		case OPT_REJECTS: rejectsflag = optarg; break;
 		case OPT_MAILDIR: maildirflag = optarg; break;
 		case OPT_DIR: dirflag = optarg; break;
@@ -816,35 +877,18 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return RB_EXIT_FATAL;
 	}
-	if (!attachcol != !attachdir) {
+	if (!attachflag != !attachdirflag) {
 		rb_warn("--attach and --attach-dir go together");
 		usage(stderr);
 		return RB_EXIT_FATAL;
 	}
-	if (fromflag) {
-		struct mf_mailbox mb;
-
-		if (mf_parse_mailbox(fromflag, &mb) < 0)
-			rb_die(RB_EXIT_FATAL, "--from: not a plausible address: \"%s\"", fromflag);
-		mf_mailbox_free(&mb);
+	if (!address_ok(fromflag, "--from") || !address_ok(replytoflag, "--reply-to") ||
+	    !domain_ok(domainflag, "--sending-domain")) {
+		usage(stderr);
+		return RB_EXIT_FATAL;
 	}
-	if (replytoflag) {
-		struct mf_mailbox mb;
-
-		if (mf_parse_mailbox(replytoflag, &mb) < 0)
-			rb_die(RB_EXIT_FATAL, "--reply-to: not a plausible address: \"%s\"", replytoflag);
-		mf_mailbox_free(&mb);
-	}
-	if (domainflag) {
-		struct rb_buf d = { 0 };
-
-		rb_buf_printf(&d, "x@%s", domainflag);
-		if (!mf_addr_plausible(d.data))
-			rb_die(RB_EXIT_FATAL, "--sending-domain: not a domain name: \"%s\"", domainflag);
-		rb_buf_free(&d);
-	}
-	if (attachdir && (root = realpath(attachdir, NULL)) == NULL)
-		rb_die(RB_EXIT_FATAL, "%s:", attachdir);
+	if (attachdirflag && (root = realpath(attachdirflag, NULL)) == NULL)
+		rb_die(RB_EXIT_FATAL, "%s:", attachdirflag);
 
 	if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
 		strcpy(host, "localhost");
@@ -854,33 +898,10 @@ main(int argc, char *argv[])
 		rb_die(RB_EXIT_FATAL, "%s:", rejectsflag);
 	sink_open(&k);
 
-	char dash[] = "-", *stdin_only[] = { dash, NULL };
 	if (argc == 0)
-		argv = stdin_only, argc = 1;
-	for (int i = 0; i < argc; i++) {
-		const char *name = rb_display_name(argv[i]);
-		FILE *fp = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-		struct tsv_reader r;
-		int rc;
-
-		if (fp == NULL) {
-			rb_warn_at(name, 0, "cannot open:");
-			status = RB_EXIT_FATAL;
-			continue;
-		}
-		rc = tsv_open(&r, fp, name);
-		if (rc < 0)
-			status = RB_EXIT_FATAL;
-		if (rc > 0) {
-			check_stream(&ts, &r);
-			if (rejfp)
-				rejects_header(rejfp, &r, &rejcols);
-			process(&r, &ts, root, &k, rejfp, host, &n);
-		}
-		tsv_close(&r);
-		if (fp != stdin)
-			fclose(fp);
-	}
+		status = render_file("-", &ts, root, &k, rejfp, &rejcols, host, &n);
+	for (int i = 0; i < argc; i++)
+		status = rb_worse(status, render_file(argv[i], &ts, root, &k, rejfp, &rejcols, host, &n));
 
 	if (rejfp && fclose(rejfp) != 0)
 		rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
@@ -901,21 +922,21 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s [-t dir] [--from addr] [--reply-to addr] [--sending-domain domain]\n"
-		"       [--attach column --attach-dir dir] [--rejects file] [--maildir dir | --dir dir]\n"
-		"       [--stats] [file ...]\n"
+		"usage: %s [-t DIR] [--from ADDR] [--reply-to ADDR] [--sending-domain DOMAIN]\n"
+		"       [--attach COLUMN --attach-dir DIR] [--rejects FILE] [--maildir DIR | --dir DIR]\n"
+		"       [--stats] [FILE ...]\n"
 		"Write one remediation email per record of category address or blocked.\n"
-		"  -t, --templates dir    templates: CATEGORY.eml, CATEGORY.LANG.eml (default: shipped)\n"
-		"  --from addr            {{from}}, and From when a template has none\n"
-		"  --reply-to addr        {{reply_to}}\n"
-		"  --sending-domain dom   {{sending_domain}}, and the Message-ID domain\n"
-		"  --attach column        attach the PDF this column names ...\n"
-		"  --attach-dir dir       ... found under this directory\n"
-		"  --rejects file         write the records not rendered here, with reject_reason\n"
-		"  --maildir dir          deliver into a Maildir instead of an mbox on stdout\n"
-		"  --dir dir              write one NNNNNN-CATEGORY-RECIPIENT.eml per message\n"
-		"  --stats                print the accounting on stderr\n"
-		"  -h, --help             this help\n"
-		"  --version              print the version\n",
+		"  -t, --templates DIR        CATEGORY.eml, CATEGORY.LANG.eml (default: the shipped ones)\n"
+		"      --from ADDR            {{from}}, and From when a template has none\n"
+		"      --reply-to ADDR        {{reply_to}}\n"
+		"      --sending-domain DOM   {{sending_domain}}, and the Message-ID domain\n"
+		"      --attach COLUMN        attach the PDF this column names ...\n"
+		"      --attach-dir DIR       ... found under this directory\n"
+		"      --rejects FILE         write the records not rendered here, with reject_reason\n"
+		"      --maildir DIR          deliver into a Maildir instead of an mbox on stdout\n"
+		"      --dir DIR              write one NNNNNN-CATEGORY-RECIPIENT.eml per message\n"
+		"      --stats                print the accounting on stderr\n"
+		"  -h, --help                 this help\n"
+		"      --version              print the version\n",
 		rb_progname());
 }

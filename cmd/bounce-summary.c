@@ -12,9 +12,11 @@
 #include "tsv.h"
 #include "util.h"
 
-static enum report_format format = REPORT_TEXT;
-static const char *previous;
-static bool sflag;
+static enum report_format formatflag = REPORT_TEXT;
+static const char *previousflag;
+static bool statsflag;
+enum { OPT_VERSION = 256 };
+
 static struct report_opts opts = { 50, 10, REPORT_KEY_LIMIT, NULL };
 
 static void usage(FILE *fp);
@@ -66,12 +68,6 @@ summarise(struct report *rep, const char *path)
 	return status;
 }
 
-static int
-worse(int a, int b)
-{
-	return a > b ? a : b;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -83,7 +79,7 @@ main(int argc, char *argv[])
 		{ "title", required_argument, NULL, 'T' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report *rep, *prev = NULL;
@@ -94,53 +90,53 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
-				format = REPORT_TEXT;
+				formatflag = REPORT_TEXT;
 			else if (strcmp(optarg, "tsv") == 0)
-				format = REPORT_TSV;
+				formatflag = REPORT_TSV;
 			else if (strcmp(optarg, "html") == 0)
-				format = REPORT_HTML;
+				formatflag = REPORT_HTML;
 			else {
 				rb_warn("unknown format \"%s\": use text, tsv or html", optarg);
 				usage(stderr);
 				return RB_EXIT_FATAL;
 			}
 			break;
-		case 'p': previous = optarg; break;
+		case 'p': previousflag = optarg; break;
 		case 'n': opts.list_max = parse_count("-n", optarg); break;
 		case 't': opts.top_max = parse_count("-t", optarg); break;
 		case 'T': opts.title = optarg; break;
-		case 's': sflag = true; break;
-		case 'h': usage(stdout); return RB_EXIT_OK;
-		case 'V': rb_print_version(); return RB_EXIT_OK;
+		case 's': statsflag = true; break;
+		case 'h': usage(stdout); return rb_finish(RB_EXIT_OK);
+		case OPT_VERSION: rb_print_version(); return rb_finish(RB_EXIT_OK);
 		default: usage(stderr); return RB_EXIT_FATAL;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
-	if (previous != NULL) {
+	if (previousflag != NULL) {
 		int ps;
 
 		prev = report_new(&opts, true);
-		ps = summarise(prev, previous);
+		ps = summarise(prev, previousflag);
 		if (ps == RB_EXIT_FATAL) {
 			report_free(prev);
 			return RB_EXIT_FATAL;
 		}
-		status = worse(status, ps);
+		status = rb_worse(status, ps);
 	}
 	rep = report_new(&opts, false);
 	if (argc == 0)
-		status = worse(status, summarise(rep, "-"));
+		status = rb_worse(status, summarise(rep, "-"));
 	for (int i = 0; i < argc; i++)
-		status = worse(status, summarise(rep, argv[i]));
+		status = rb_worse(status, summarise(rep, argv[i]));
 	if (status == RB_EXIT_FATAL)
 		status = RB_EXIT_BADINPUT; /* an unreadable input is reported; the rest is summarised */
-	if (report_write(rep, prev, format, stdout) < 0) {
+	if (report_write(rep, prev, formatflag, stdout) < 0) {
 		rb_warn("write error on stdout:");
 		status = RB_EXIT_FATAL;
 	}
-	if (sflag)
+	if (statsflag)
 		report_stats(rep, stderr);
 	report_free(rep);
 	report_free(prev);
@@ -151,7 +147,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s [-s] [-f text|tsv|html] [-p PREVIOUS] [-n N] [-t N] [-T TITLE] [FILE...]\n"
+		"usage: %s [-s] [-f text|tsv|html] [-p PREVIOUS] [-n N] [-t N] [-T TITLE] [FILE ...]\n"
 		"Summarise a bounce record stream (TSV, as written by bounce-classify or bounce-join).\n"
 		"  -f, --format FMT     text (default: for a cron mail), tsv (for programs) or html\n"
 		"  -p, --previous FILE  an earlier run's records: show the change per category and reason\n"

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "rx.h"
+#include "tsv.h"
 #include "util.h"
 
 /* The vocabulary of DESIGN.md with the pseudo status details of the reference analyser
@@ -238,17 +239,6 @@ rules_count(const struct rules *rs)
 	return rs->nrule;
 }
 
-static bool
-is_name(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
 /* Check a pattern on its own so that an error points at the rule's own text. */
 static int
 check_pattern(const char *file, unsigned long long line, const char *pat)
@@ -311,7 +301,7 @@ parse_group(struct rules *rs, const char *file, unsigned long long line, char *s
 		rb_warn_at(file, line, "group \"%s\" has no pattern", name);
 		return -1;
 	}
-	if (!is_name(name) || (field != NULL && !is_name(field))) {
+	if (!tsv_is_column_name(name) || (field != NULL && !tsv_is_column_name(field))) {
 		rb_warn_at(file, line, "bad group \"%s%s%s\"; want a name, optionally :column", name,
 			field ? ":" : "", field ? field : "");
 		return -1;
@@ -343,7 +333,7 @@ parse_rule(struct rules *rs, const char *file, unsigned long long line, char *s)
 	at = strchr(field, '@');
 	if (at != NULL)
 		*at++ = '\0';
-	if (!is_name(field) || (at != NULL && !is_name(at))) {
+	if (!tsv_is_column_name(field) || (at != NULL && !tsv_is_column_name(at))) {
 		rb_warn_at(file, line, "bad field \"%s%s%s\"; want a column name, optionally @group", field,
 			at ? "@" : "", at ? at : "");
 		return -1;

@@ -147,8 +147,19 @@ split(struct tsv_reader *r, char *line, size_t len, size_t max)
 	return n;
 }
 
-static bool
-valid_column_name(const char *s)
+bool
+tsv_same_header(const struct tsv_reader *r, char *const *cols, size_t ncols)
+{
+	if (r->ncols != ncols)
+		return false;
+	for (size_t i = 0; i < ncols; i++)
+		if (strcmp(r->cols[i], cols[i]) != 0)
+			return false;
+	return true;
+}
+
+bool
+tsv_is_column_name(const char *s)
 {
 	if (*s == '\0')
 		return false;
@@ -194,7 +205,7 @@ tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk)
 	r->cols = rb_xcalloc(r->ncols, sizeof *r->cols);
 	for (i = 0; i < r->ncols; i++) {
 		r->cols[i] = rb_xstrndup(r->field[i], r->flen[i]);
-		if (!valid_column_name(r->cols[i])) {
+		if (!tsv_is_column_name(r->cols[i])) {
 			rb_warn_at(r->name, r->lineno, "bad header: column %zu is \"%s\", not a snake_case name",
 				i + 1, r->cols[i]);
 			return -1;

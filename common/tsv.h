@@ -49,6 +49,11 @@ int tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk
 int tsv_read(struct tsv_reader *r);
 void tsv_close(struct tsv_reader *r);
 
+/* A name as the record contract writes it: one or more of a-z, 0-9 and '_'. */
+bool tsv_is_column_name(const char *s);
+/* Whether r's header has exactly these columns, in this order: a filter reading several
+ * inputs writes one header, so every later input must match the first. */
+bool tsv_same_header(const struct tsv_reader *r, char *const *cols, size_t ncols);
 /* Index of a column by name, or -1. */
 ssize_t tsv_column(const struct tsv_reader *r, const char *name);
 /* Value of a column of the current record, "" when the column is absent (idx < 0). */

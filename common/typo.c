@@ -216,8 +216,10 @@ typo_count(struct typo *t, const char *domain, size_t len)
 	}
 }
 
-int
-typo_load_known(struct typo *t, const char *path)
+/* Call fn on each line of a file, its line end removed.  "what" names the file in the
+ * message when it cannot be opened.  Returns 0, or -1 when it could not be read (reported). */
+static int
+each_line(struct typo *t, const char *path, const char *what, void (*fn)(struct typo *, char *, size_t))
 {
 	FILE *fp = fopen(path, "r");
 	char *line = NULL;
@@ -226,15 +228,14 @@ typo_load_known(struct typo *t, const char *path)
 	int rc = 0;
 
 	if (fp == NULL) {
-		rb_warn_at(path, 0, "cannot open domain list:");
+		rb_warn_at(path, 0, "cannot open %s:", what);
 		return -1;
 	}
 	while ((n = getline(&line, &cap, fp)) >= 0) {
-		char *hash_mark = strchr(line, '#');
-
-		if (hash_mark != NULL)
-			*hash_mark = '\0';
-		typo_add_known(t, line);
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		line[n] = '\0';
+		fn(t, line, (size_t)n);
 	}
 	if (ferror(fp)) {
 		rb_warn_at(path, 0, "read error:");
@@ -245,9 +246,26 @@ typo_load_known(struct typo *t, const char *path)
 	return rc;
 }
 
+/* A line of the shipped domain list: a domain, or a '#' comment. */
+static void
+known_line(struct typo *t, char *line, size_t len)
+{
+	char *hash_mark = memchr(line, '#', len);
+
+	if (hash_mark != NULL)
+		*hash_mark = '\0';
+	typo_add_known(t, line);
+}
+
+int
+typo_load_known(struct typo *t, const char *path)
+{
+	return each_line(t, path, "domain list", known_line);
+}
+
 /* An address anywhere in a line: the domain after '@' up to a character no domain has. */
 static void
-count_line(struct typo *t, const char *s, size_t len)
+count_line(struct typo *t, char *s, size_t len)
 {
 	const char *at, *end = s + len, *p = s;
 	bool any = false;
@@ -269,28 +287,7 @@ count_line(struct typo *t, const char *s, size_t len)
 int
 typo_load_list(struct typo *t, const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
-
-	if (fp == NULL) {
-		rb_warn_at(path, 0, "cannot open recipient list:");
-		return -1;
-	}
-	while ((n = getline(&line, &cap, fp)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		count_line(t, line, (size_t)n);
-	}
-	if (ferror(fp)) {
-		rb_warn_at(path, 0, "read error:");
-		rc = -1;
-	}
-	free(line);
-	fclose(fp);
-	return rc;
+	return each_line(t, path, "recipient list", count_line);
 }
 
 int

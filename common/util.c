@@ -205,6 +205,12 @@ rb_share_path(const char *name)
 	return join_path(RB_SHAREDIR, strlen(RB_SHAREDIR), "", name);
 }
 
+int
+rb_worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
 const char *
 rb_display_name(const char *path)
 {

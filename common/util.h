@@ -13,6 +13,9 @@ enum {
 	RB_EXIT_FATAL = 2     /* the run could not be done: usage, unreadable rules, failed write */
 };
 
+/* The worse of two exit statuses: the one a run that saw both ends with. */
+int rb_worse(int a, int b);
+
 /* Name used in every message; set once from argv[0] before anything else. */
 void rb_init(const char *argv0);
 const char *rb_progname(void);

@@ -18,3 +18,19 @@ done
 need_corpus() {
 	[ -x "$CORPUS/score" ] || skip "shared corpus not present at $CORPUS"
 }
+
+# The interface every program shares: -h prints the usage on stdout and exits 0; --version
+# prints "PROG (rebounce) X.Y.Z" and exits 0; an unknown option is a usage error: nothing on
+# stdout, the message and the usage on stderr, exit 2.
+assert_common_interface() {
+	local prog="$1"
+	run -0 --separate-stderr "$prog" -h
+	assert_line --index 0 --partial "usage: $prog "
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr "$prog" --version
+	assert_output --regexp "^$prog \\(rebounce\\) [0-9]+\\.[0-9]+\\.[0-9]+\$"
+	run -2 --separate-stderr "$prog" --no-such-option
+	assert_output ""
+	assert_equal "${stderr_lines[0]:0:${#prog}}" "$prog"
+	assert_equal "${stderr_lines[1]:0:$((${#prog} + 8))}" "usage: $prog "
+}

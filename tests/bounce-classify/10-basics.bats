@@ -22,12 +22,11 @@ setup() {
 @test "an unknown option is a usage error: usage on stderr, exit 2" {
 	run -2 --separate-stderr bounce-classify --no-such-option
 	assert_output ""
-	assert_equal "${stderr_lines[1]}" "usage: bounce-classify [-r rules]... [-d recipients] [--stats] [file ...]"
+	assert_equal "${stderr_lines[1]}" "usage: bounce-classify [-r RULES]... [-d RECIPIENTS] [--stats] [FILE ...]"
 }
 
-@test "--version prints the version" {
-	run -0 bounce-classify --version
-	assert_output --regexp '^bounce-classify \(rebounce\) [0-9]+\.[0-9]+\.[0-9]+$'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-classify
 }
 
 @test "the owned columns are appended and every other column passes through in order" {

@@ -36,11 +36,6 @@ F="$FIXTURES/extract"
 	run -2 --separate-stderr bounce-extract --offset 0 "$F/postfix.eml" "$F/qmail.eml"
 	assert_equal "${stderr_lines[0]}" "bounce-extract: --offset needs exactly one archive"
 }
-@test "-h prints usage on stdout" {
-	run -0 bounce-extract -h
-	assert_line -n 0 --partial "usage: bounce-extract"
-}
-@test "--version" {
-	run -0 bounce-extract --version
-	assert_output --partial "bounce-extract"
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-extract
 }

@@ -111,6 +111,5 @@ BAD='email,n,t\na@x.org,A,1\nb@x.org,B\nc@x.org,"C\nmore",3,4\nd@x.org,D,4\n'
 	run -0 --separate-stderr bounce-join -h
 	assert_line --index 0 "usage: bounce-join -c FILE [-v] [-d CHAR] [-f COLUMN] [-k NAME] [--lenient] [--stats] [FILE ...]"
 	assert_equal "$stderr" ""
-	run -0 bounce-join --version
-	assert_output --regexp '^bounce-join \(rebounce\) [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_common_interface bounce-join
 }

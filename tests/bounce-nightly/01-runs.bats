@@ -173,3 +173,23 @@ setup() {
 	assert_output ann@uni.example
 	[ "$(mails)" -eq 3 ]
 }
+
+@test "outdir-with-backslash: the ledger is still found, nobody is mailed twice" {
+	OUT="$BATS_TEST_TMPDIR/out\\new"
+	run -1 nightly "$ARCH"
+	[ "$(mails)" -eq 2 ]
+	run -0 cut -f 1 "$OUT/rendered.tsv"
+	assert_output "$(printf '%s\n' recipient jane.doe@gmial.com it@corp.example bob@example.org)"
+	cp "$ARCH" "$ARCH.copy"
+	run -0 nightly "$ARCH.copy"
+	[ "$(mails)" -eq 2 ]
+}
+
+@test "outdir-starting-with-dash: a relative OUTDIR named -out is a directory, not an option" {
+	cd "$BATS_TEST_TMPDIR"
+	OUT=-out
+	run -1 nightly "$ARCH"
+	[ "$(find ./-out/maildir/new -type f | wc -l)" -eq 2 ]
+	run -0 cut -f 1 ./-out/rendered.tsv
+	assert_output "$(printf '%s\n' recipient jane.doe@gmial.com it@corp.example bob@example.org)"
+}

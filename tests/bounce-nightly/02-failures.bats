@@ -105,9 +105,18 @@ setup() {
 	assert_equal "${stderr_lines[0]}" "bounce-nightly: archive names with a TAB or a newline are not supported"
 }
 
-@test "-h and --version" {
-	run -0 bounce-nightly -h
-	assert_line --index 0 --partial "usage: bounce-nightly"
-	run -0 bounce-nightly --version
-	assert_output --regexp '^bounce-nightly \(rebounce\) [0-9]'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-nightly
+}
+
+@test "archive-name-runs-a-command: a failed archive named \$(...) is forgotten, nothing runs" {
+	cd "$BATS_TEST_TMPDIR"
+	local a="$BATS_TEST_TMPDIR/\$(touch ran)"
+	cp "$NF/night1.mbox" "$a"
+	fake bounce-extract 'echo "bounce-extract: broken" >&2; exit 2'
+	run -1 --separate-stderr nightly "$a"
+	assert_equal "${stderr_lines[1]}" "bounce-nightly: $a: bounce-extract failed (status 2); this archive will be read again next time"
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	run -0 cut -f 1 "$OUT/state"
+	assert_output path
 }

@@ -83,15 +83,22 @@ serial() {
 	assert_equal "${stderr_lines[0]}" "bounce-parallel: option -j needs an argument"
 }
 
-@test "-h and --version" {
-	run -0 bounce-parallel -h
-	assert_line --index 0 --partial "usage: bounce-parallel"
-	run -0 bounce-parallel --version
-	assert_output --regexp '^bounce-parallel \(rebounce\) [0-9]'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-parallel
 }
 
 @test "a rules file bounce-classify cannot read: its message, status 2" {
 	need_filters
 	run -2 --separate-stderr bounce-parallel -r "$BATS_TEST_TMPDIR/none.rules" "$NF/night1.mbox"
 	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/none.rules: cannot open rules: No such file or directory"
+}
+
+@test "archive-name-with-newline: one archive, not two" {
+	need_filters
+	local a="$BATS_TEST_TMPDIR/$(printf 'night\n1') \$(x).mbox"
+	cp "$NF/night1.mbox" "$a"
+	serial "$a" >"$BATS_TEST_TMPDIR/serial"
+	run -0 --separate-stderr bounce-parallel -- "$a"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/serial")"
 }

@@ -5,14 +5,8 @@ setup() {
 	load fixture
 }
 
-@test "-h prints usage on stdout and exits 0" {
-	run -0 bounce-render -h
-	assert_line --index 0 --partial "usage: bounce-render"
-}
-
-@test "--version prints the version" {
-	run -0 bounce-render --version
-	assert_output --regexp '^bounce-render \(rebounce\) [0-9]+\.[0-9]+\.[0-9]+$'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-render
 }
 
 @test "an unknown option is a usage error: exit 2, usage on stderr" {

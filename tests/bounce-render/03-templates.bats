@@ -136,9 +136,10 @@ body_of() {
 	assert_equal "${stderr_lines[0]}" "bounce-render: $T/blocked.eml: no From header; add one or give --from"
 }
 
-@test "a bad --from is exit 2" {
+@test "a bad --from is a usage error: exit 2, usage on stderr" {
 	run -2 --separate-stderr bounce-render --from 'not an address' </dev/null
 	assert_equal "${stderr_lines[0]}" "bounce-render: --from: not a plausible address: \"not an address\""
+	assert_equal "${stderr_lines[1]:0:20}" "usage: bounce-render"
 }
 
 @test "a stream without a category column is exit 2" {

@@ -46,11 +46,8 @@ setup() {
 	assert_equal "${stderr_lines[0]}" "bounce-summary: unrecognized option '--bogus'"
 }
 
-@test "-h prints usage on stdout; --version" {
-	run -0 bounce-summary -h
-	assert_line --index 0 --partial "usage: bounce-summary"
-	run -0 bounce-summary --version
-	assert_output --regexp '^bounce-summary \(rebounce\) [0-9]'
+@test "-h, --version and an unknown option" {
+	assert_common_interface bounce-summary
 }
 
 @test "--stats: the accounting on stderr" {

@@ -144,3 +144,29 @@ PY
 	run -2 --separate-stderr sh "$BATS_TEST_TMPDIR/top/examples/run-demo"
 	assert_equal "${stderr_lines[0]}" "run-demo: bin/bounce-extract is missing: build it first with make"
 }
+
+# The pipeline block of README.md: the indented lines after "## The pipeline".
+readme_pipeline() {
+	awk '/^## The pipeline/ { on = 1; next } on && /^    / { print substr($0, 5); seen = 1; next }
+		on && seen { exit }' "$TOP/README.md"
+}
+
+@test "README's pipeline runs as written on the example archive" {
+	need_extract
+	local d="$BATS_TEST_TMPDIR/readme"
+	mkdir -p "$d/archive" "$d/Maildir/cur" "$d/Maildir/new"
+	printf 'From: a@example.org\nTo: b@example.org\nSubject: hello\n\nNo bounce.\n' \
+		>"$d/Maildir/new/1.host"
+	gzip -c "$ARCHIVE" >"$d/archive/2026-03.mbox.gz"
+	cp "$CSV" "$d/recipients.csv"
+	run -0 readme_pipeline
+	assert_line --index 0 --partial "bounce-extract archive/*.mbox.gz Maildir/"
+	cd "$d"
+	run --separate-stderr bash -c "$(readme_pipeline)"
+	assert_line --index 0 "Bounce summary"
+	assert_line "  records                             21"
+	run -0 head -1 bounces.tsv
+	assert_output "$(printf '%s\t' source date recipient action status smtp_code remote_mta diagnostic mta \
+		message_id subject reason category hard suggestion rule name email token view_url pdf_url)matched"
+	[ "$(find drafts/new -type f | wc -l)" -eq 10 ]
+}

@@ -360,6 +360,30 @@ test_plan_runs(void)
 	}
 }
 
+/* A later input must have the first input's columns, in the same order. */
+static void
+test_same_header(void)
+{
+	static const struct { const char *text; bool want; } cases[] = {
+		{ "a\tb\tc\n", true },
+		{ "a\tb\n", false },
+		{ "a\tb\tc\td\n", false },
+		{ "a\tc\tb\n", false },
+		{ "a\tb\tcc\n", false },
+	};
+	char *first[] = { "a", "b", "c" };
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tsv_reader r;
+		FILE *fp = fmemopen((void *)cases[i].text, strlen(cases[i].text), "r");
+
+		CHECK_INT(tsv_open(&r, fp, "same"), 1);
+		CHECK(tsv_same_header(&r, first, 3) == cases[i].want);
+		tsv_close(&r);
+		fclose(fp);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -375,5 +399,6 @@ main(int argc, char **argv)
 	test_plan();
 	test_plan_escapes();
 	test_plan_runs();
+	test_same_header();
 	return unit_done("tsv");
 }
