@@ -213,12 +213,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: %s [--stats] [--since DATE] [--offset N] [ARCHIVE ...]\n"
-	    "  Find bounces in mbox, gzip'd mbox, Maildir, .eml files or stdin (\"-\", the\n"
-	    "  default) and write one TSV record per bounce and failed recipient.\n"
-	    "  --stats       print the accounting of messages to stderr\n"
-	    "  --since DATE  only bounces dated after DATE (YYYY-MM-DD[THH:MM[:SS]][Z], UTC)\n"
-	    "  --offset N    start reading the one ARCHIVE at byte N\n"
-	    "  -h, --help    this help; --version the version\n",
+	    "usage: %s [--since DATE] [--offset N] [--stats] [ARCHIVE ...]\n"
+	    "Find the bounces in mbox, gzip'd mbox, Maildir or .eml ARCHIVEs (stdin when none or\n"
+	    "\"-\") and write one TSV record per bounce and failed recipient.\n"
+	    "      --since DATE     only bounces dated after DATE (YYYY-MM-DD[THH:MM[:SS]][Z], UTC)\n"
+	    "      --offset N       start reading the one ARCHIVE at byte N\n"
+	    "      --stats          print the accounting of messages on stderr\n"
+	    "  -h, --help           this help\n"
+	    "      --version        print the version\n",
 	    rb_progname());
 }

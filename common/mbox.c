@@ -846,7 +846,8 @@ list_files(struct mbox_reader *r, const char *dir)
 		r->stats.errors++;
 	}
 	closedir(d);
-	qsort(r->files + first, r->nfiles - first, sizeof *r->files, compare_names);
+	if (r->nfiles > first)
+		qsort(r->files + first, r->nfiles - first, sizeof *r->files, compare_names);
 	return 0;
 }
 
