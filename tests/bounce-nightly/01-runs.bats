@@ -193,3 +193,15 @@ setup() {
 	run -0 cut -f 1 ./-out/rendered.tsv
 	assert_output "$(printf '%s\n' recipient jane.doe@gmial.com it@corp.example bob@example.org)"
 }
+
+@test "options-after-archives: ARCHIVE... -c CSV -o OUTDIR works as the options-first order does" {
+	setup_run
+	run bounce-nightly -q "$ARCH" -c "$NF/recipients.csv" -o "$OUT" -t "$NF/templates" \
+		--from certs@certs.example --sending-domain certs.example
+	assert [ "$status" -le 1 ]
+	first=$(mails)
+	[ "$first" -gt 0 ] || fail "nothing rendered"
+	run nightly -- "$ARCH"
+	assert [ "$status" -le 1 ]
+	assert_equal "$(mails)" "$first"
+}
