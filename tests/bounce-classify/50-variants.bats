@@ -50,9 +50,9 @@ variant_agreement() {
 	assert_output ""
 }
 
-@test "variants: hard is 1 exactly for permanent address failures" {
+@test "variants: hard is 1 exactly for permanent address failures (a 5xx notaccept is one)" {
 	run bash -c "bounce-extract '$VARIANTS'/*.eml 2>/dev/null | bounce-classify |
-		awk -F'\t' 'NR > 1 && ((\$12 ~ /^(userunknown|hostunknown|hasmoved)\$/ && \$4 == \"failed\") != (\$14 == 1))'"
+		awk -F'\t' 'NR > 1 && (((\$12 ~ /^(userunknown|hostunknown|hasmoved)\$/ || (\$12 == \"notaccept\" && \$5 ~ /^5/)) && \$4 == \"failed\") != (\$14 == 1))'"
 	assert_success
 	assert_output ""
 }
