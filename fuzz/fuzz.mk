@@ -15,6 +15,8 @@ PKG_CONFIG ?= pkg-config
 NICE       ?= nice -n 19
 WORK       := fuzz/work
 BIN        := fuzz/bin
+# The shared corpus of real bounces seeds the archive harness when it is present.
+CORPUS     ?= $(or $(REBOUNCE_CORPUS),$(CURDIR)/../shared/corpus)
 
 PCRE2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
 PCRE2_LIBS   := $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
@@ -39,7 +41,8 @@ SEEDS_tsv   := tests/fixtures/*/*.tsv tests/fixtures/*/*/*.tsv examples/*.tsv
 NEEDS_mbox  := common/mbox.c common/mime.c common/dsn.c common/bounce.c
 MAXLEN_mbox := 262144
 SEEDS_mbox  := tests/fixtures/*/*.mbox tests/fixtures/*/*.eml tests/fixtures/*/*/*.eml \
-	tests/fixtures/*/*/*.mbox examples/*.mbox
+	tests/fixtures/*/*/*.mbox examples/*.mbox \
+	$(CORPUS)/dos/*.eml $(CORPUS)/mac/*.eml $(CORPUS)/not/*.eml $(CORPUS)/mbox/*
 
 NEEDS_csv   := common/csvin.c
 MAXLEN_csv  := 65536
@@ -88,6 +91,7 @@ seeds-%:
 		[ -f "$$f" ] || continue; \
 		n=$$(printf '%s' "$$f" | tr '/' '_'); \
 		head -c $(MAXLEN_$*) "$$f" > "$(WORK)/$*/seeds/$$n"; \
+		case $*:$$f in mbox:*.eml) gzip -c "$$f" | head -c $(MAXLEN_$*) > "$(WORK)/$*/seeds/$$n.gz";; esac; \
 	done
 
 # One harness for FUZZ_SECONDS.  New inputs go to corpus/, crash reproducers (crash-*,
@@ -118,15 +122,20 @@ smoke: all
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=$(SMOKE_SECONDS) run
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk regress
 
-# Replay committed reproducers: each file must now run clean.
+# Replay committed reproducers: each must run clean.  Files named open-* are known bugs
+# not fixed yet: their state is shown but does not fail the target (rename them when fixed).
 regress: all
-	@fail=""; for h in $(HARNESSES); do \
+	@mkdir -p $(WORK); fail=""; for h in $(HARNESSES); do \
 		d=tests/fixtures/hostile/crashes/$$h; \
 		[ -d $$d ] || continue; \
 		for f in $$d/*; do \
 			[ -f "$$f" ] || continue; \
-			$(BIN)/fuzz_$$h -rss_limit_mb=2048 -timeout=30 "$$f" >$(WORK)/regress.log 2>&1 || \
-				{ echo "fuzz: $$f still fails ($$h)"; fail="$$fail $$f"; }; \
+			if $(BIN)/fuzz_$$h -rss_limit_mb=2048 -timeout=30 "$$f" >$(WORK)/regress.log 2>&1; then \
+				case $${f##*/} in open-*) echo "fuzz: $$f runs clean now: rename it without open-";; esac; \
+			else case $${f##*/} in \
+				open-*) echo "fuzz: known open bug: $$f ($$h: $$(grep -m1 -E 'ERROR|runtime error' $(WORK)/regress.log))";; \
+				*) echo "fuzz: $$f fails again ($$h)"; fail="$$fail $$f";; \
+			esac; fi; \
 		done; \
 	done; \
 	[ -z "$$fail" ]
