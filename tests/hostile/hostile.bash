@@ -10,6 +10,12 @@ HOSTILE_FIXTURES="$FIXTURES/hostile"
 MEM_LIMIT_KB="${HOSTILE_MEM_KB:-524288}"
 BIG_MB="${HOSTILE_BIG_MB:-1024}"
 
+# Known bugs and deviations from DESIGN.md, reported to their owners: the test is skipped
+# with the reason shown until it is fixed; HOSTILE_OPEN_BUGS=1 runs it anyway.
+open_bug() {
+	[[ -n "${HOSTILE_OPEN_BUGS:-}" ]] || skip "open bug: $*"
+}
+
 need_prog() {
 	command -v "$1" >/dev/null 2>&1 || skip "$1 is not built in this tree yet"
 }
