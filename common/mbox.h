@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #define MBOX_MAX_MSG (8u << 20)
+#define MBOX_MAX_ENVELOPE 1000u
 
 struct mbox_msg {
 	const char *data;          /* the message (headers, blank line, body); valid until the next call */
@@ -21,8 +22,12 @@ struct mbox_msg {
 	const char *file;          /* display name of the file the message came from */
 	unsigned long long offset; /* byte offset of the message in its (decompressed) file */
 	const char *source;        /* DESIGN.md's source column: "FILE:OFFSET" in an mbox, else the path */
-	bool truncated;            /* longer than MBOX_MAX_MSG: data holds the first part */
+	bool truncated;            /* longer than MBOX_MAX_MSG: data holds the first part (also set
+	                            * on the last message of an input that ends in an error) */
 	bool body_skipped;         /* the filter declined it: data holds only the header block */
+	const char *envelope;      /* the mbox "From " line without "From " and line end ("" if none),
+	                            * at most MBOX_MAX_ENVELOPE bytes */
+	size_t envelope_len;
 };
 
 /* Decides from the header block (LF line ends) whether a message's body is wanted.
@@ -46,8 +51,14 @@ struct mbox_reader *mbox_open(const char *path);
  * boundary recorded by an earlier run; offsets in the returned messages stay absolute. */
 struct mbox_reader *mbox_open_at(const char *path, unsigned long long offset);
 void mbox_set_filter(struct mbox_reader *r, mbox_filter_fn fn, void *arg);
+/* Reader options, to be set before the first mbox_next: the largest message kept (default
+ * and ceiling MBOX_MAX_MSG) and the size of the read window (default 1 MiB, at least 1 KiB;
+ * small windows let tests put separators across reads). */
+void mbox_set_max_msg(struct mbox_reader *r, size_t max);
+void mbox_set_window(struct mbox_reader *r, size_t size);
 /* 1: a message in *m; 0: end of this input; -1: an error was reported and the input ends
- * here (messages before it were returned). */
+ * here (messages before it were returned).  In a directory an unreadable or corrupt file is
+ * reported and skipped, the others are still read, and the directory then ends with -1. */
 int mbox_next(struct mbox_reader *r, struct mbox_msg *m);
 const struct mbox_stats *mbox_get_stats(const struct mbox_reader *r);
 void mbox_close(struct mbox_reader *r);

@@ -45,6 +45,10 @@ next_line(struct tsv_reader *r)
 	size_t len = 0;
 	bool toolong = false;
 
+	if (r->in == NULL) {
+		r->incap = TSV_READ_CHUNK;
+		r->in = rb_xmalloc(r->incap);
+	}
 	for (;;) {
 		char *start = r->in + r->inpos;
 		size_t avail = r->inlen - r->inpos;

@@ -1,0 +1,168 @@
+#include "dsn.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+#include "util.h"
+
+char *
+dsn_strip_type(const char *v)
+{
+	const char *semi = strchr(v, ';'), *p = v;
+	struct rb_buf b = {0};
+	bool sp = true;
+
+	/* "rfc822; addr", "smtp; 550 ...", "dns; host": the type is one token before ';' */
+	if (semi) {
+		const char *q = v;
+		while (q < semi && (isalnum((unsigned char)*q) || *q == '-' || *q == '.' || *q == ' '))
+			q++;
+		if (q == semi)
+			p = semi + 1;
+	}
+	rb_buf_reserve(&b, strlen(p));
+	b.data[0] = '\0';
+	for (; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			if (!sp)
+				rb_buf_addc(&b, ' ');
+			sp = true;
+		} else {
+			rb_buf_addc(&b, *p);
+			sp = false;
+		}
+	}
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	return b.data;
+}
+
+static char *
+field(const char *grp, size_t len, const char *name)
+{
+	struct rb_buf v = {0};
+	char *s;
+
+	if (!mime_header(grp, len, name, &v)) {
+		rb_buf_free(&v);
+		return rb_xstrdup("");
+	}
+	s = dsn_strip_type(v.data);
+	rb_buf_free(&v);
+	return s;
+}
+
+/* Keep only the code of a Status field: "5.1.1 (user unknown)" -> "5.1.1". */
+static void
+status_code_only(char *s)
+{
+	size_t i = 0;
+
+	while (s[i] && (isdigit((unsigned char)s[i]) || s[i] == '.'))
+		i++;
+	if (i == 0 || s[0] < '2' || s[0] > '5' || s[1] != '.') {
+		s[0] = '\0';
+		return;
+	}
+	s[i] = '\0';
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* Each group is a run of field lines; a line that neither starts a field nor continues
+ * one (text around the fields) ends the group too. */
+static void
+add_group(struct dsn_report *r, const char *g, size_t len)
+{
+	struct rb_buf probe = {0};
+	bool has_final = mime_header(g, len, "Final-Recipient", &probe);
+	bool has_orig = mime_header(g, len, "Original-Recipient", &probe);
+
+	if (!has_final && !has_orig) {
+		if (r->reporting_mta == NULL && mime_header(g, len, "Reporting-MTA", &probe))
+			r->reporting_mta = dsn_strip_type(probe.data);
+		rb_buf_free(&probe);
+		return;
+	}
+	rb_buf_free(&probe);
+	r->rcpt = rb_xreallocarray(r->rcpt, r->n + 1, sizeof *r->rcpt);
+	struct dsn_rcpt *d = &r->rcpt[r->n++];
+	d->final_rcpt = field(g, len, "Final-Recipient");
+	d->orig_rcpt = field(g, len, "Original-Recipient");
+	d->action = field(g, len, "Action");
+	lower(d->action);
+	d->status = field(g, len, "Status");
+	status_code_only(d->status);
+	d->remote_mta = field(g, len, "Remote-MTA");
+	d->diagnostic = field(g, len, "Diagnostic-Code");
+	if (*d->diagnostic == '\0') {
+		free(d->diagnostic);
+		d->diagnostic = field(g, len, "X-Diagnostic");
+	}
+}
+
+static bool
+is_field_start(const char *l, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (isalnum((unsigned char)l[i]) || l[i] == '-'))
+		i++;
+	return i > 0 && i < n && l[i] == ':';
+}
+
+size_t
+dsn_parse(const char *text, size_t len, struct dsn_report *r)
+{
+	size_t i = 0, before = r->n;
+	const char *gstart = NULL;
+
+	while (i <= len) {
+		const char *line = text + i, *nl = i < len ? memchr(line, '\n', len - i) : NULL;
+		size_t llen = i < len ? (nl ? (size_t)(nl - line) : len - i) : 0;
+		bool blank = true;
+
+		for (size_t k = 0; k < llen; k++)
+			if (!isspace((unsigned char)line[k]))
+				blank = false;
+		bool cont = !blank && (line[0] == ' ' || line[0] == '\t');
+		if (blank || i >= len || (!cont && !is_field_start(line, llen))) {
+			if (gstart && line > gstart)
+				add_group(r, gstart, (size_t)(line - gstart));
+			gstart = NULL;
+		} else if (gstart == NULL && !cont) {
+			gstart = line;
+		}
+		if (i >= len)
+			break;
+		i += llen + 1;
+	}
+	return r->n - before;
+}
+
+void
+dsn_free(struct dsn_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->rcpt[i].final_rcpt);
+		free(r->rcpt[i].orig_rcpt);
+		free(r->rcpt[i].action);
+		free(r->rcpt[i].status);
+		free(r->rcpt[i].remote_mta);
+		free(r->rcpt[i].diagnostic);
+	}
+	free(r->rcpt);
+	free(r->reporting_mta);
+	r->rcpt = NULL;
+	r->reporting_mta = NULL;
+	r->n = 0;
+}

@@ -1,0 +1,640 @@
+#define _GNU_SOURCE /* memmem */
+#include "mime.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+#include <strings.h>
+
+size_t
+mime_header_len(const char *msg, size_t len)
+{
+	size_t i = 0;
+
+	if (len > 0 && msg[0] == '\n')
+		return 1;
+	while (i < len) {
+		const char *nl = memchr(msg + i, '\n', len - i);
+		if (nl == NULL)
+			return len;
+		i = (size_t)(nl - msg) + 1;
+		if (i < len && msg[i] == '\n')
+			return i + 1;
+	}
+	return len;
+}
+
+/* Empty a buffer, leaving it allocated and NUL-terminated. */
+static void
+buf_reset(struct rb_buf *b)
+{
+	rb_buf_reserve(b, 0);
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
+/* Unfold a header value: drop line breaks, keep the white space after them. */
+static void
+add_unfolded(struct rb_buf *out, const char *v, size_t n)
+{
+	size_t i, start = out->len;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\n' || v[i] == '\r')
+			continue;
+		rb_buf_addc(out, v[i] == '\t' ? ' ' : v[i]);
+	}
+	while (out->len > start && isspace((unsigned char)out->data[out->len - 1]))
+		out->len--;
+	out->data[out->len] = '\0';
+}
+
+bool
+mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	buf_reset(out);
+	while (i < len) {
+		const char *line = hdr + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+
+		if (llen == 0)
+			break;
+		if (llen > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
+			size_t vs = nlen + 1, ve = llen;
+			while (vs < llen && (line[vs] == ' ' || line[vs] == '\t'))
+				vs++;
+			/* the continuation lines */
+			while (line + ve < hdr + len && line[ve] == '\n' && line + ve + 1 < hdr + len &&
+			    (line[ve + 1] == ' ' || line[ve + 1] == '\t')) {
+				const char *more = memchr(line + ve + 1, '\n', (size_t)(hdr + len - (line + ve + 1)));
+				ve = more ? (size_t)(more - line) : (size_t)(hdr + len - line);
+			}
+			add_unfolded(out, line + vs, ve - vs);
+			/* trim leading white space left by an empty first line */
+			if (out->len && isspace((unsigned char)out->data[0])) {
+				size_t k = 0;
+				while (k < out->len && isspace((unsigned char)out->data[k]))
+					k++;
+				memmove(out->data, out->data + k, out->len - k + 1);
+				out->len -= k;
+			}
+			return true;
+		}
+		i += llen + 1;
+	}
+	return false;
+}
+
+static void
+collapse_space(struct rb_buf *b)
+{
+	size_t r, w = 0;
+	bool sp = true;
+
+	for (r = 0; r < b->len; r++) {
+		unsigned char c = (unsigned char)b->data[r];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if (!sp)
+				b->data[w++] = ' ';
+			sp = true;
+		} else {
+			b->data[w++] = (char)c;
+			sp = false;
+		}
+	}
+	while (w > 0 && b->data[w - 1] == ' ')
+		w--;
+	b->len = w;
+	if (b->data)
+		b->data[w] = '\0';
+}
+
+bool
+mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+{
+	struct rb_buf raw = {0};
+	bool found = mime_header(hdr, len, name, &raw);
+
+	buf_reset(out);
+	if (found) {
+		mime_decode_2047(raw.data, raw.len, out);
+		collapse_space(out);
+	}
+	rb_buf_free(&raw);
+	return found;
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+void
+mime_b64_decode(const char *in, size_t len, struct rb_buf *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i;
+
+	rb_buf_reserve(out, len / 4 * 3 + 3);
+	out->data[out->len] = '\0';
+	for (i = 0; i < len; i++) {
+		int v = b64_value((unsigned char)in[i]);
+		if (in[i] == '=') {
+			bits = 0; /* padding ends a group */
+			acc = 0;
+			continue;
+		}
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			rb_buf_addc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+}
+
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void
+mime_qp_decode(const char *in, size_t len, struct rb_buf *out)
+{
+	size_t i;
+
+	rb_buf_reserve(out, len);
+	out->data[out->len] = '\0';
+	for (i = 0; i < len; i++) {
+		if (in[i] != '=') {
+			rb_buf_addc(out, in[i]);
+			continue;
+		}
+		/* a soft line break: '=' then optional white space then the line end */
+		size_t j = i + 1;
+		while (j < len && (in[j] == ' ' || in[j] == '\t' || in[j] == '\r'))
+			j++;
+		if (j >= len || in[j] == '\n') {
+			i = j;
+			continue;
+		}
+		if (i + 2 < len + 0 && hex_value((unsigned char)in[i + 1]) >= 0 &&
+		    hex_value((unsigned char)in[i + 2]) >= 0) {
+			rb_buf_addc(out, (char)(hex_value((unsigned char)in[i + 1]) * 16 +
+			    hex_value((unsigned char)in[i + 2])));
+			i += 2;
+			continue;
+		}
+		rb_buf_addc(out, '=');
+	}
+}
+
+bool
+mime_valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+	while (p < e) {
+		unsigned char c = *p;
+		size_t n;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false;
+		if ((size_t)(e - p) <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* Convert with iconv; returns false if the charset is unknown or the text does not
+ * convert, leaving out as it was. */
+static bool
+iconv_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	size_t start = out->len;
+	char *ip = (char *)in;
+	size_t il = len;
+	int bad = 0;
+
+	if (cd == (iconv_t)-1)
+		return false;
+	while (il > 0) {
+		char tmp[4096], *op = tmp;
+		size_t ol = sizeof tmp;
+		size_t r = iconv(cd, &ip, &il, &op, &ol);
+		rb_buf_add(out, tmp, sizeof tmp - ol);
+		if (r == (size_t)-1) {
+			if (errno == E2BIG)
+				continue;
+			/* an invalid or incomplete sequence: replace one byte and go on */
+			if (++bad > 64) {
+				iconv_close(cd);
+				out->len = start;
+				out->data[start] = '\0';
+				return false;
+			}
+			rb_buf_adds(out, "\xef\xbf\xbd");
+			ip++;
+			il--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	{
+		char tmp[64], *op = tmp;
+		size_t ol = sizeof tmp;
+		iconv(cd, NULL, NULL, &op, &ol);
+		rb_buf_add(out, tmp, sizeof tmp - ol);
+	}
+	iconv_close(cd);
+	return true;
+}
+
+static bool
+is_ascii_charset(const char *cs)
+{
+	return cs == NULL || *cs == '\0' || strcasecmp(cs, "us-ascii") == 0 ||
+	    strcasecmp(cs, "ascii") == 0 || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
+}
+
+void
+mime_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out)
+{
+	char cs[64];
+
+	if (charset && strlen(charset) < sizeof cs) {
+		size_t i;
+		for (i = 0; charset[i]; i++)
+			cs[i] = (char)tolower((unsigned char)charset[i]);
+		cs[i] = '\0';
+		/* names iconv does not know under the label mail uses */
+		if (strcmp(cs, "ks_c_5601-1987") == 0)
+			strcpy(cs, "cp949");
+		else if (strcmp(cs, "x-sjis") == 0 || strcmp(cs, "shift-jis") == 0)
+			strcpy(cs, "shift_jis");
+		else if (strcmp(cs, "iso-2022-jp") == 0)
+			strcpy(cs, "iso-2022-jp-3"); /* a superset, tolerant of extensions */
+	} else {
+		cs[0] = '\0';
+	}
+	if (memchr(in, 0x1b, len) != NULL && memmem(in, len, "\x1b$", 2) != NULL &&
+	    (is_ascii_charset(cs) || strncmp(cs, "iso-2022-jp", 11) == 0)) {
+		if (iconv_to_utf8("ISO-2022-JP-3", in, len, out) || iconv_to_utf8("ISO-2022-JP", in, len, out))
+			return;
+	}
+	if (mime_valid_utf8(in, len) && (is_ascii_charset(cs) || strncmp(cs, "iso-2022", 8) == 0)) {
+		rb_buf_add(out, in, len);
+		return;
+	}
+	if (!is_ascii_charset(cs) && iconv_to_utf8(cs, in, len, out))
+		return;
+	if (mime_valid_utf8(in, len)) {
+		rb_buf_add(out, in, len);
+		return;
+	}
+	/* unlabelled 8-bit text: Japanese mail first, then the Western default */
+	if (iconv_to_utf8("SHIFT_JIS", in, len, out) && mime_valid_utf8(out->data, out->len))
+		return;
+	iconv_to_utf8("WINDOWS-1252", in, len, out);
+}
+
+/* One encoded word "=?cs?E?text?=" at in; returns its length, or 0 if it is not one. */
+static size_t
+decode_word(const char *in, size_t len, struct rb_buf *out)
+{
+	const char *q1, *q2, *end;
+	char cs[64];
+	size_t cslen;
+	struct rb_buf raw = {0};
+
+	if (len < 8 || in[0] != '=' || in[1] != '?')
+		return 0;
+	q1 = memchr(in + 2, '?', len - 2);
+	if (q1 == NULL || q1 + 3 > in + len || q1[2] != '?')
+		return 0;
+	q2 = q1 + 2;
+	end = NULL;
+	for (const char *p = q2 + 1; p + 1 < in + len; p++) {
+		if (p[0] == '?' && p[1] == '=') {
+			end = p;
+			break;
+		}
+		if (*p == '\n' || *p == ' ')
+			break;
+	}
+	if (end == NULL)
+		return 0;
+	cslen = (size_t)(q1 - (in + 2));
+	if (cslen == 0 || cslen >= sizeof cs)
+		return 0;
+	memcpy(cs, in + 2, cslen);
+	cs[cslen] = '\0';
+	{
+		char *star = strchr(cs, '*'); /* RFC 2231 language */
+		if (star)
+			*star = '\0';
+	}
+	if (q1[1] == 'B' || q1[1] == 'b') {
+		mime_b64_decode(q2 + 1, (size_t)(end - (q2 + 1)), &raw);
+	} else if (q1[1] == 'Q' || q1[1] == 'q') {
+		for (const char *p = q2 + 1; p < end; p++) {
+			if (*p == '_')
+				rb_buf_addc(&raw, ' ');
+			else if (*p == '=' && end - p > 2 && hex_value((unsigned char)p[1]) >= 0 &&
+			    hex_value((unsigned char)p[2]) >= 0) {
+				rb_buf_addc(&raw, (char)(hex_value((unsigned char)p[1]) * 16 +
+				    hex_value((unsigned char)p[2])));
+				p += 2;
+			} else
+				rb_buf_addc(&raw, *p);
+		}
+	} else {
+		return 0;
+	}
+	mime_to_utf8(cs, raw.data ? raw.data : "", raw.len, out);
+	rb_buf_free(&raw);
+	return (size_t)(end + 2 - in);
+}
+
+void
+mime_decode_2047(const char *in, size_t len, struct rb_buf *out)
+{
+	size_t i = 0, pending_ws = 0, ws_at = 0;
+	bool last_was_word = false;
+
+	while (i < len) {
+		size_t n = 0;
+		if (in[i] == '=' && i + 1 < len && in[i + 1] == '?') {
+			size_t before = out->len;
+			n = decode_word(in + i, len - i, out);
+			if (n > 0) {
+				if (last_was_word && pending_ws) {
+					/* drop the white space between two encoded words */
+					memmove(out->data + ws_at, out->data + ws_at + pending_ws,
+					    out->len - ws_at - pending_ws);
+					out->len -= pending_ws;
+					out->data[out->len] = '\0';
+				}
+				(void)before;
+				pending_ws = 0;
+				last_was_word = true;
+				i += n;
+				continue;
+			}
+		}
+		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\n' || in[i] == '\r') {
+			if (pending_ws == 0)
+				ws_at = out->len;
+			pending_ws++;
+			rb_buf_addc(out, in[i] == '\n' || in[i] == '\r' ? ' ' : in[i]);
+			i++;
+			continue;
+		}
+		/* plain text: 8-bit bytes in headers are converted too */
+		{
+			size_t j = i;
+			while (j < len && in[j] != ' ' && in[j] != '\t' && in[j] != '\n' &&
+			    !(in[j] == '=' && j + 1 < len && in[j + 1] == '?'))
+				j++;
+			if (j == i)
+				j++;
+			mime_to_utf8(NULL, in + i, j - i, out);
+			i = j;
+		}
+		pending_ws = 0;
+		last_was_word = false;
+	}
+}
+
+bool
+mime_param(const char *value, const char *name, struct rb_buf *out)
+{
+	size_t nlen = strlen(name);
+	const char *p = value;
+
+	buf_reset(out);
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nlen) != 0)
+			continue;
+		const char *q = p + nlen;
+		if (*q == '*') /* RFC 2231: name*=charset''value, good enough to take the value */
+			q++;
+		while (*q == ' ')
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (*q == ' ')
+			q++;
+		if (*q == '"') {
+			q++;
+			while (*q && *q != '"') {
+				if (*q == '\\' && q[1])
+					q++;
+				rb_buf_addc(out, *q++);
+			}
+		} else {
+			while (*q && *q != ';' && *q != ' ' && *q != '\t')
+				rb_buf_addc(out, *q++);
+		}
+		if (out->data == NULL)
+			rb_buf_adds(out, "");
+		return true;
+	}
+	return false;
+}
+
+void
+mime_media_type(const char *value, struct rb_buf *out)
+{
+	size_t i;
+
+	rb_buf_clear(out);
+	for (i = 0; value && value[i] && value[i] != ';' && value[i] != ' '; i++)
+		rb_buf_addc(out, (char)tolower((unsigned char)value[i]));
+	if (out->len == 0 || strchr(out->data, '/') == NULL) {
+		rb_buf_clear(out);
+		rb_buf_adds(out, "text/plain");
+	}
+}
+
+struct walk {
+	mime_part_fn fn;
+	void *arg;
+};
+
+static void walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached);
+
+/* Is the line at p (length n) a boundary line "--B" or "--B--"? */
+static bool
+is_boundary(const char *p, size_t n, const char *b, size_t blen, bool *final)
+{
+	if (n < blen + 2 || p[0] != '-' || p[1] != '-' || memcmp(p + 2, b, blen) != 0)
+		return false;
+	*final = n >= blen + 4 && p[blen + 2] == '-' && p[blen + 3] == '-';
+	for (size_t k = blen + 2 + (*final ? 2 : 0); k < n; k++)
+		if (p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
+			return false;
+	return true;
+}
+
+static void
+walk_multipart(struct walk *w, const char *body, size_t len, const char *boundary, int depth,
+    bool attached)
+{
+	size_t blen = strlen(boundary), i = 0;
+	const char *part = NULL;
+
+	while (i < len) {
+		const char *line = body + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+		bool final;
+
+		if (llen >= 2 && line[0] == '-' && is_boundary(line, llen, boundary, blen, &final)) {
+			if (part) {
+				size_t plen = (size_t)(line - part);
+				if (plen > 0 && part[plen - 1] == '\n')
+					plen--; /* the line break before a boundary belongs to it */
+				walk_entity(w, part, plen, depth, attached);
+			}
+			part = final ? NULL : (nl ? nl + 1 : body + len);
+			if (final)
+				return;
+		}
+		i += llen + 1;
+	}
+	if (part && part < body + len)
+		walk_entity(w, part, (size_t)(body + len - part), depth, attached);
+}
+
+/* A multipart without a boundary parameter (often a broken fold of the Content-Type):
+ * take the first "--" line of the body as its boundary. */
+static bool
+guess_boundary(const char *body, size_t len, struct rb_buf *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *line = body + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+		if (llen > 2 && line[0] == '-' && line[1] == '-') {
+			rb_buf_clear(out);
+			rb_buf_add(out, line + 2, llen - 2);
+			while (out->len && (out->data[out->len - 1] == ' ' || out->data[out->len - 1] == '\r'))
+				out->data[--out->len] = '\0';
+			return out->len > 0;
+		}
+		i += llen + 1;
+	}
+	return false;
+}
+
+static void
+walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached)
+{
+	size_t hlen = mime_header_len(msg, len);
+	struct rb_buf ct = {0}, type = {0}, param = {0}, cte = {0}, dec = {0}, text = {0};
+	const char *body = msg + hlen;
+	size_t blen = len - hlen;
+	struct mime_part p;
+
+	/* a part that starts with a blank line has no headers at all */
+	if (hlen == 1 && msg[0] == '\n') {
+		body = msg + 1;
+		blen = len - 1;
+	} else if (hlen == len && memchr(msg, ':', len) == NULL) {
+		body = msg;
+		blen = len;
+		hlen = 0;
+	}
+	mime_header(msg, hlen, "Content-Type", &ct);
+	mime_media_type(ct.data, &type);
+	if (strncmp(type.data, "multipart/", 10) == 0 &&
+	    ((mime_param(ct.data, "boundary", &param) && param.len > 0) ||
+	    guess_boundary(body, blen, &param))) {
+		if (depth < MIME_MAX_DEPTH)
+			walk_multipart(w, body, blen, param.data, depth + 1, attached);
+		goto done;
+	}
+	mime_header(msg, hlen, "Content-Transfer-Encoding", &cte);
+	if (cte.len && strncasecmp(cte.data, "base64", 6) == 0) {
+		mime_b64_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
+		body = dec.data ? dec.data : "";
+		blen = dec.len;
+	} else if (cte.len && strncasecmp(cte.data, "quoted-printable", 16) == 0) {
+		mime_qp_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
+		body = dec.data ? dec.data : "";
+		blen = dec.len;
+	}
+	if (blen > MIME_MAX_PART)
+		blen = MIME_MAX_PART;
+	if (strncmp(type.data, "text/", 5) == 0 && strcmp(type.data, "text/rfc822-headers") != 0) {
+		mime_param(ct.data, "charset", &param);
+		mime_to_utf8(param.len ? param.data : NULL, body, blen, &text);
+		body = text.data ? text.data : "";
+		blen = text.len;
+	}
+	p.type = type.data;
+	p.hdr = msg;
+	p.hdr_len = hlen;
+	p.body = body;
+	p.body_len = blen;
+	p.depth = depth;
+	p.attached = attached;
+	w->fn(&p, w->arg);
+done:
+	rb_buf_free(&ct);
+	rb_buf_free(&type);
+	rb_buf_free(&param);
+	rb_buf_free(&cte);
+	rb_buf_free(&dec);
+	rb_buf_free(&text);
+}
+
+void
+mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg)
+{
+	struct walk w = {fn, arg};
+
+	walk_entity(&w, msg, len, 0, false);
+}

@@ -1,0 +1,73 @@
+/* mime: RFC 5322 headers, RFC 2045 transfer encodings, RFC 2046 multipart walking and
+ * RFC 2047 encoded words, everything turned into UTF-8 text with LF line ends.
+ *
+ * Input is a message as the archive reader hands it out (LF line ends).  Nothing here
+ * trusts the input: bad base64, a missing boundary, an unknown charset or nesting deeper
+ * than MIME_MAX_DEPTH all degrade to "less text", never to a failure. */
+#ifndef RB_MIME_H
+#define RB_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* Multiparts nested deeper than this are not opened (hostile input). */
+#define MIME_MAX_DEPTH 12
+/* A decoded text part longer than this is cut, so one part cannot use unbounded memory. */
+#define MIME_MAX_PART (4u << 20)
+
+/* Length of the header block at msg (up to and including the empty line after it; the
+ * whole input when there is no empty line). */
+size_t mime_header_len(const char *msg, size_t len);
+
+/* The first header field NAME (case-insensitive) in a header block, unfolded: continuation
+ * line breaks removed, leading and trailing white space trimmed.  Raw (not RFC 2047
+ * decoded).  Returns false when absent. */
+bool mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out);
+
+/* The same, with RFC 2047 encoded words decoded to UTF-8 and white space collapsed. */
+bool mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out);
+
+/* Append the decoded bytes of base64 or quoted-printable text to out.  Invalid input is
+ * skipped (base64) or kept literally (quoted-printable). */
+void mime_b64_decode(const char *in, size_t len, struct rb_buf *out);
+void mime_qp_decode(const char *in, size_t len, struct rb_buf *out);
+
+/* Append in, converted from charset to UTF-8.  An unknown, absent or lying charset falls
+ * back to a guess (UTF-8 if valid, ISO-2022-JP when it has its escapes, else Windows-1252). */
+void mime_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out);
+
+/* Append a header value with RFC 2047 encoded words decoded to UTF-8 (white space between
+ * adjacent encoded words dropped, as the RFC says). */
+void mime_decode_2047(const char *in, size_t len, struct rb_buf *out);
+
+/* The value of a parameter (boundary, charset, report-type...) of a structured field value
+ * such as a Content-Type, unquoted.  Returns false when absent. */
+bool mime_param(const char *value, const char *name, struct rb_buf *out);
+
+/* The media type of a Content-Type value, lower-cased ("text/plain" when empty). */
+void mime_media_type(const char *value, struct rb_buf *out);
+
+/* True if s is valid UTF-8. */
+bool mime_valid_utf8(const char *s, size_t len);
+
+/* One leaf of the MIME tree, handed to the walker's callback. */
+struct mime_part {
+	const char *type;   /* lower-cased media type, "text/plain" by default */
+	const char *hdr;    /* the part's header block (raw) */
+	size_t hdr_len;
+	const char *body;   /* text parts: decoded to UTF-8; message/ and others: decoded bytes */
+	size_t body_len;
+	int depth;          /* 0 for the message itself */
+	bool attached;      /* inside an attached message (message/rfc822) */
+};
+
+typedef void (*mime_part_fn)(const struct mime_part *p, void *arg);
+
+/* Call fn for every leaf part of the message in document order.  message/rfc822 and
+ * text/rfc822-headers parts are handed over whole (body = the enclosed message or header
+ * block) and not descended into. */
+void mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg);
+
+#endif

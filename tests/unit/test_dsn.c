@@ -1,0 +1,117 @@
+/* dsn: RFC 3464 field parsing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsn.h"
+#include "unit.h"
+
+static void
+test_report(void)
+{
+	static const char part[] =
+	    "Reporting-MTA: dns; mx.example.org\n"
+	    "Arrival-Date: Sat, 28 Nov 2026 23:04:11 +0000\n"
+	    "\n"
+	    "Final-Recipient: rfc822; one@example.com\n"
+	    "Original-Recipient: rfc822;One@Example.com\n"
+	    "Action: Failed\n"
+	    "Status: 5.1.1 (user unknown)\n"
+	    "Remote-MTA: dns; mx.example.com\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 <one@example.com>:\n"
+	    "    Recipient address rejected\n"
+	    "\n"
+	    "Final-Recipient: RFC822; two@example.com\n"
+	    "Action: delayed\n"
+	    "Status: 4.4.7\n";
+	struct dsn_report r = {0};
+
+	CHECK_INT(dsn_parse(part, strlen(part), &r), 2);
+	CHECK_STR(r.reporting_mta, "mx.example.org");
+	CHECK_STR(r.rcpt[0].final_rcpt, "one@example.com");
+	CHECK_STR(r.rcpt[0].orig_rcpt, "One@Example.com");
+	CHECK_STR(r.rcpt[0].action, "failed");
+	CHECK_STR(r.rcpt[0].status, "5.1.1");
+	CHECK_STR(r.rcpt[0].remote_mta, "mx.example.com");
+	CHECK_STR(r.rcpt[0].diagnostic, "550 5.1.1 <one@example.com>: Recipient address rejected");
+	CHECK_STR(r.rcpt[1].final_rcpt, "two@example.com");
+	CHECK_STR(r.rcpt[1].status, "4.4.7");
+	CHECK_STR(r.rcpt[1].diagnostic, "");
+	dsn_free(&r);
+	CHECK_INT(r.n, 0);
+}
+
+static void
+test_fields_in_text(void)
+{
+	/* fields inside a text part, between prose lines */
+	static const char text[] =
+	    "An error occurred while trying to deliver the mail:\n"
+	    "Reporting-MTA: dsn; a.example\n"
+	    "\n"
+	    "Action: failed\n"
+	    "Final-Recipient: rfc822; x@example.jp\n"
+	    "Status: 5.1.1\n"
+	    "Thanks.\n";
+	struct dsn_report r = {0};
+
+	CHECK_INT(dsn_parse(text, strlen(text), &r), 1);
+	CHECK_STR(r.rcpt[0].final_rcpt, "x@example.jp");
+	CHECK_STR(r.rcpt[0].status, "5.1.1");
+	dsn_free(&r);
+	CHECK_INT(dsn_parse("", 0, &r), 0);
+	CHECK_INT(dsn_parse("garbage\n\n\n", 10, &r), 0);
+	dsn_free(&r);
+}
+
+static void
+test_strip_type(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"rfc822; a@b.example", "a@b.example"},
+		{"rfc822;a@b.example", "a@b.example"},
+		{"smtp; 550  5.1.1\t user   unknown ", "550 5.1.1 user unknown"},
+		{"X-Unix; mirapoint", "mirapoint"},
+		{"no type here", "no type here"},
+		{"550 <a@b>; rejected", "550 <a@b>; rejected"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char *s = dsn_strip_type(t[i].in);
+		CHECK_STR(s, t[i].want);
+		free(s);
+	}
+}
+
+static void
+test_status_values(void)
+{
+	static const struct {
+		const char *field, *want;
+	} t[] = {
+		{"Status: 5.1.1", "5.1.1"},
+		{"Status: 5.1.10", "5.1.10"},
+		{"Status: 4.4.7 (delayed)", "4.4.7"},
+		{"Status: 550", ""},
+		{"Status: bogus", ""},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char buf[128];
+		struct dsn_report r = {0};
+		snprintf(buf, sizeof buf, "Final-Recipient: rfc822; a@b.example\n%s\n", t[i].field);
+		CHECK_INT(dsn_parse(buf, strlen(buf), &r), 1);
+		if (r.n)
+			CHECK_STR(r.rcpt[0].status, t[i].want);
+		dsn_free(&r);
+	}
+}
+
+int
+main(void)
+{
+	test_report();
+	test_fields_in_text();
+	test_strip_type();
+	test_status_values();
+	return unit_done("test_dsn");
+}

@@ -1,0 +1,230 @@
+/* mime: transfer encodings, RFC 2047 words, header unfolding, parameters, the walker. */
+#include <string.h>
+
+#include "mime.h"
+#include "unit.h"
+
+static void
+test_base64(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"", ""},
+		{"TWFu", "Man"},
+		{"TWE=", "Ma"},
+		{"TQ==", "M"},
+		{"TW\nFu\r\n", "Man"},
+		{"T!W*F u", "Man"},       /* garbage is skipped */
+		{"44Gr44KD44O844KT", "\xe3\x81\xab\xe3\x82\x83\xe3\x83\xbc\xe3\x82\x93"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct rb_buf b = {0};
+		mime_b64_decode(t[i].in, strlen(t[i].in), &b);
+		rb_buf_addc(&b, '\0');
+		CHECK_STR(b.data, t[i].want);
+		rb_buf_free(&b);
+	}
+}
+
+static void
+test_qp(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"plain", "plain"},
+		{"a=3Db", "a=b"},
+		{"soft=\nbreak", "softbreak"},
+		{"soft= \nbreak", "softbreak"},
+		{"5.1.=\n1", "5.1.1"},
+		{"bad=ZZ", "bad=ZZ"},
+		{"end=", "end"},
+		{"=E3=81=AB", "\xe3\x81\xab"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct rb_buf b = {0};
+		mime_qp_decode(t[i].in, strlen(t[i].in), &b);
+		rb_buf_addc(&b, '\0');
+		CHECK_STR(b.data, t[i].want);
+		rb_buf_free(&b);
+	}
+}
+
+static void
+test_2047(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"plain text", "plain text"},
+		{"=?UTF-8?B?44Gr44KD44KT44GT?=", "\xe3\x81\xab\xe3\x82\x83\xe3\x82\x93\xe3\x81\x93"},
+		{"=?iso-8859-15?Q?Delivery_Status_Notification_=28Failure=29?=",
+		    "Delivery Status Notification (Failure)"},
+		{"=?UTF-8?Q?a?= =?UTF-8?Q?b?=", "ab"},      /* space between words dropped */
+		{"=?UTF-8?Q?a?= b", "a b"},
+		{"=?ISO-2022-JP?B?GyRCRy0kQSRjJHMbKEI=?=", "\xe7\x8c\xab\xe3\x81\xa1\xe3\x82\x83\xe3\x82\x93"},
+		{"=?bogus", "=?bogus"},
+		{"=?x?Z?abc?=", "=?x?Z?abc?="},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct rb_buf b = {0};
+		mime_decode_2047(t[i].in, strlen(t[i].in), &b);
+		rb_buf_addc(&b, '\0');
+		CHECK_STR(b.data, t[i].want);
+		rb_buf_free(&b);
+	}
+}
+
+static void
+test_headers(void)
+{
+	static const char hdr[] =
+	    "From: a@b.example\n"
+	    "Subject: one\n two\n\tthree\n"
+	    "X-Empty:\n"
+	    "Message-Id:\n <id@host>\n"
+	    "subject: second\n"
+	    "\n"
+	    "To: not a header\n";
+	static const struct {
+		const char *name, *want;
+	} t[] = {
+		{"Subject", "one two three"},
+		{"SUBJECT", "one two three"},
+		{"Message-ID", "<id@host>"},
+		{"X-Empty", ""},
+		{"From", "a@b.example"},
+	};
+	struct rb_buf b = {0};
+	size_t hl = mime_header_len(hdr, strlen(hdr));
+
+	CHECK_INT(hl, strlen(hdr) - strlen("To: not a header\n"));
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		CHECK(mime_header(hdr, hl, t[i].name, &b));
+		CHECK_STR(b.data, t[i].want);
+	}
+	CHECK(!mime_header(hdr, hl, "To", &b));
+	CHECK_STR(b.data, "");
+	CHECK(!mime_header(hdr, hl, "Sub", &b));
+	rb_buf_free(&b);
+}
+
+static void
+test_params(void)
+{
+	static const struct {
+		const char *value, *name, *want;
+	} t[] = {
+		{"multipart/report; report-type=delivery-status; boundary=\"a b\"", "boundary", "a b"},
+		{"multipart/report; report-type=delivery-status; boundary=\"a b\"", "report-type", "delivery-status"},
+		{"text/plain; charset=ISO-2022-JP", "charset", "ISO-2022-JP"},
+		{"text/plain;charset=\"utf-8\";format=flowed", "format", "flowed"},
+		{"text/plain", "charset", NULL},
+	};
+	struct rb_buf b = {0};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		bool found = mime_param(t[i].value, t[i].name, &b);
+		CHECK(found == (t[i].want != NULL));
+		if (t[i].want)
+			CHECK_STR(b.data, t[i].want);
+	}
+	mime_media_type("Multipart/Mixed; boundary=x", &b);
+	CHECK_STR(b.data, "multipart/mixed");
+	mime_media_type(NULL, &b);
+	CHECK_STR(b.data, "text/plain");
+	rb_buf_free(&b);
+}
+
+static void
+test_charsets(void)
+{
+	static const struct {
+		const char *cs, *in, *want;
+	} t[] = {
+		{"iso-8859-1", "caf\xe9", "caf\xc3\xa9"},
+		{"windows-1252", "it\x92s", "it\xe2\x80\x99s"},
+		{"shift_jis", "\x94\x4c", "\xe7\x8c\xab"},
+		{"euc-jp", "\xc7\xad", "\xe7\x8c\xab"},
+		{"iso-2022-jp", "\x1b$BG-\x1b(B", "\xe7\x8c\xab"},
+		{NULL, "\x1b$BG-\x1b(B", "\xe7\x8c\xab"},         /* unlabelled JIS */
+		{"us-ascii", "caf\xc3\xa9", "caf\xc3\xa9"},        /* lying label, valid UTF-8 */
+		{"x-unknown", "plain", "plain"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct rb_buf b = {0};
+		mime_to_utf8(t[i].cs, t[i].in, strlen(t[i].in), &b);
+		rb_buf_addc(&b, '\0');
+		CHECK_STR(b.data, t[i].want);
+		rb_buf_free(&b);
+	}
+}
+
+struct seen {
+	char types[512];
+	char bodies[512];
+};
+
+static void
+collect(const struct mime_part *p, void *arg)
+{
+	struct seen *s = arg;
+	size_t n = strlen(s->bodies);
+
+	strncat(s->types, p->type, sizeof s->types - strlen(s->types) - 2);
+	strcat(s->types, ",");
+	if (strncmp(p->type, "text/", 5) == 0 && p->body_len < sizeof s->bodies - n - 2) {
+		memcpy(s->bodies + n, p->body, p->body_len);
+		s->bodies[n + p->body_len] = '|';
+		s->bodies[n + p->body_len + 1] = '\0';
+	}
+}
+
+static void
+test_walk(void)
+{
+	static const struct {
+		const char *msg, *types, *bodies;
+	} t[] = {
+		{"Subject: x\n\nbody\n", "text/plain,", "body\n|"},
+		{"Content-Type: multipart/mixed; boundary=\"b\"\n\npre\n--b\nContent-Type: text/plain\n\none\n"
+		 "--b\nContent-Type: message/rfc822\n\nSubject: orig\n\nx\n--b--\nepilogue\n",
+		    "text/plain,message/rfc822,", "one|"},
+		{"Content-Type: multipart/alternative;\nboundary=\"q\"\n\n--q\nContent-Transfer-Encoding: base64\n\n"
+		 "aGk=\n--q--\n", "text/plain,", "hi|"},   /* boundary lost by a broken fold */
+		{"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nno headers\n--b--\n", "text/plain,",
+		    "no headers|"},
+		{"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nunterminated\n",
+		    "text/plain,", "unterminated\n|"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct seen s = {"", ""};
+		mime_walk(t[i].msg, strlen(t[i].msg), collect, &s);
+		CHECK_STR(s.types, t[i].types);
+		CHECK_STR(s.bodies, t[i].bodies);
+	}
+	/* nesting deeper than the limit is not followed (and does not crash) */
+	{
+		struct rb_buf m = {0};
+		struct seen s = {"", ""};
+		for (int d = 0; d < 200; d++)
+			rb_buf_printf(&m, "Content-Type: multipart/mixed; boundary=z%d\n\n--z%d\n", d, d);
+		rb_buf_adds(&m, "\ndeep\n");
+		mime_walk(m.data, m.len, collect, &s);
+		CHECK_STR(s.types, "");
+		rb_buf_free(&m);
+	}
+}
+
+int
+main(void)
+{
+	test_base64();
+	test_qp();
+	test_2047();
+	test_headers();
+	test_params();
+	test_charsets();
+	test_walk();
+	return unit_done("test_mime");
+}
