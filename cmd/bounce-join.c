@@ -1,0 +1,336 @@
+/* bounce-join: attach the recipient list's columns (token, view URL, name, ...) to each
+ * bounce record, matching the record's address against the list's e-mail column. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvin.h"
+#include "tsv.h"
+#include "util.h"
+
+static const char *csvflag;
+static const char *fieldflag = "recipient";
+static const char *keyflag;
+static int delimflag;
+static bool lenientflag;
+static bool statsflag;
+static bool vflag;
+
+enum { OPT_LENIENT = 256, OPT_STATS, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "csv", required_argument, NULL, 'c' },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "field", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "lenient", no_argument, NULL, OPT_LENIENT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "unmatched", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct counts {
+	unsigned long long in, out, matched, unmatched, bad;
+};
+
+/* The state of the join across inputs: the list, the output columns, the first header. */
+struct join {
+	const struct csvin_table *csv;
+	const char **owned;        /* the list's columns, then "matched" */
+	size_t nowned;
+	const char **vals;
+	size_t *lens;
+	char **header;             /* the first input's columns: later inputs must match */
+	size_t nheader;
+	struct counts n;
+};
+
+static void usage(FILE *fp);
+
+/* -d takes one character; "\t" and "tab" spell a TAB, which is awkward to type. */
+static int
+parse_delim(const char *s)
+{
+	if (strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0)
+		return '\t';
+	if (strlen(s) != 1 || *s == '"' || *s == '\n' || *s == '\r')
+		return -1;
+	return (unsigned char)*s;
+}
+
+static int
+load_csv(struct csvin_table *t)
+{
+	struct csvin_opts o = { .delim = delimflag, .key = keyflag, .lenient = lenientflag };
+	FILE *fp;
+	int status;
+
+	fp = strcmp(csvflag, "-") == 0 ? stdin : fopen(csvflag, "r");
+	if (fp == NULL) {
+		rb_warn_at(csvflag, 0, "cannot open:");
+		return RB_EXIT_FATAL;
+	}
+	status = csvin_load(t, fp, rb_display_name(csvflag), &o);
+	if (fp != stdin)
+		fclose(fp);
+	if (status == RB_EXIT_BADINPUT) {
+		if (lenientflag)
+			rb_warn_at(t->name, 0, "%llu bad row%s skipped", t->nbad, t->nbad == 1 ? "" : "s");
+		else
+			rb_warn_at(t->name, 0, "%llu bad row%s; nothing joined (--lenient skips them)",
+				t->nbad, t->nbad == 1 ? "" : "s");
+	}
+	return status;
+}
+
+/* Later inputs must have the first one's columns, so that one header describes the output. */
+static bool
+same_header(const struct join *j, const struct tsv_reader *r)
+{
+	if (r->ncols != j->nheader)
+		return false;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->cols[i], j->header[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Values for an unmatched record: empty, except where a column of the list replaces one
+ * the record already has, which keeps its value (there is nothing to replace it with). */
+static void
+set_unmatched(struct join *j, const struct tsv_plan *p, const struct tsv_reader *r)
+{
+	for (size_t k = 0; k + 1 < j->nowned; k++) {
+		j->vals[k] = p->slot[k] >= 0 ? r->field[p->slot[k]] : "";
+		j->lens[k] = p->slot[k] >= 0 ? r->flen[p->slot[k]] : 0;
+	}
+	j->vals[j->nowned - 1] = "0";
+	j->lens[j->nowned - 1] = 1;
+}
+
+/* Values for a record matched with a row; the record's own join column is never replaced. */
+static void
+set_matched(struct join *j, const struct tsv_plan *p, const struct tsv_reader *r, ssize_t key,
+	uint32_t row)
+{
+	csvin_row(j->csv, row, j->vals, j->lens);
+	for (size_t k = 0; k + 1 < j->nowned; k++)
+		if (key >= 0 && p->slot[k] == key) {
+			j->vals[k] = r->field[key];
+			j->lens[k] = r->flen[key];
+		}
+	j->vals[j->nowned - 1] = "1";
+	j->lens[j->nowned - 1] = 1;
+}
+
+static int
+write_record(struct join *j, const struct tsv_plan *p, const struct tsv_reader *r)
+{
+	if (tsv_plan_write(p, r, j->vals, j->lens, stdout) < 0) {
+		rb_warn("write error on stdout:");
+		return -1;
+	}
+	j->n.out++;
+	return 0;
+}
+
+/* Join one record stream.  Returns the exit status it deserves. */
+static int
+join_stream(struct join *j, FILE *fp, const char *name)
+{
+	struct tsv_reader r;
+	struct tsv_plan p;
+	ssize_t key;
+	int rc, status = RB_EXIT_OK;
+
+	rc = tsv_open(&r, fp, name);
+	if (rc <= 0) {
+		tsv_close(&r);
+		return rc < 0 ? RB_EXIT_BADINPUT : RB_EXIT_OK;
+	}
+	key = tsv_column(&r, fieldflag);
+	if (key < 0) {
+		rb_warn_at(name, 1, "no column \"%s\" to join on", fieldflag);
+		tsv_close(&r);
+		return RB_EXIT_FATAL;
+	}
+	tsv_plan_init(&p, &r, j->owned, j->nowned);
+	if (j->header == NULL) {
+		j->nheader = r.ncols;
+		j->header = rb_xcalloc(r.ncols, sizeof *j->header);
+		for (size_t i = 0; i < r.ncols; i++)
+			j->header[i] = rb_xstrdup(r.cols[i]);
+		if (tsv_plan_write_header(&p, &r, stdout) < 0) {
+			rb_warn("write error on stdout:");
+			status = RB_EXIT_FATAL;
+		}
+	} else if (!same_header(j, &r)) {
+		rb_warn_at(name, 1, "columns differ from the first input's; skipped");
+		status = RB_EXIT_BADINPUT;
+	}
+	while (status == RB_EXIT_OK && (rc = tsv_read(&r)) > 0) {
+		uint32_t row = csvin_find(j->csv, r.field[key], r.flen[key]);
+
+		if (row == CSVIN_NONE) {
+			j->n.unmatched++;
+			set_unmatched(j, &p, &r);
+			if (write_record(j, &p, &r) < 0)
+				status = RB_EXIT_FATAL;
+			continue;
+		}
+		j->n.matched++;
+		for (; row != CSVIN_NONE && !vflag && status == RB_EXIT_OK; row = csvin_next(j->csv, row)) {
+			set_matched(j, &p, &r, key, row);
+			if (write_record(j, &p, &r) < 0)
+				status = RB_EXIT_FATAL;
+		}
+	}
+	if (rc < 0 && status == RB_EXIT_OK)
+		status = RB_EXIT_BADINPUT;
+	if (r.nbad > 0 && status == RB_EXIT_OK)
+		status = RB_EXIT_BADINPUT;
+	j->n.in += r.nrecords;
+	j->n.bad += r.nbad;
+	tsv_plan_free(&p);
+	tsv_close(&r);
+	return status;
+}
+
+static void
+print_stats(const struct csvin_table *t, const struct counts *n)
+{
+	const char *p = rb_progname();
+
+	fprintf(stderr, "%s: csv rows loaded: %llu\n", p, t->nrows);
+	fprintf(stderr, "%s: csv rows skipped: %llu\n", p, t->nbad);
+	fprintf(stderr, "%s: csv rows without address: %llu\n", p, t->nnokey);
+	fprintf(stderr, "%s: records in: %llu\n", p, n->in);
+	fprintf(stderr, "%s: records skipped: %llu\n", p, n->bad);
+	fprintf(stderr, "%s: records out: %llu\n", p, n->out);
+	fprintf(stderr, "%s: matched: %llu\n", p, n->matched);
+	fprintf(stderr, "%s: unmatched: %llu\n", p, n->unmatched);
+}
+
+static int
+worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char outbuf[1 << 16];
+	struct csvin_table csv;
+	struct join j;
+	int c, status;
+
+	rb_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "c:d:f:hk:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': csvflag = optarg; break;
+		case 'd':
+			if ((delimflag = parse_delim(optarg)) < 0) {
+				rb_warn("-d wants one character other than a quote or a line end, not \"%s\"", optarg);
+				usage(stderr);
+				return RB_EXIT_FATAL;
+			}
+			break;
+		case 'f': fieldflag = optarg; break;
+		case 'h': usage(stdout); return rb_finish(RB_EXIT_OK);
+		case 'k': keyflag = optarg; break;
+		case 'v': vflag = true; break;
+		case OPT_LENIENT: lenientflag = true; break;
+		case OPT_STATS: statsflag = true; break;
+		case OPT_VERSION: rb_print_version(); return rb_finish(RB_EXIT_OK);
+		default: usage(stderr); return RB_EXIT_FATAL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (csvflag == NULL) {
+		rb_warn("the recipient list is missing: -c FILE");
+		usage(stderr);
+		return RB_EXIT_FATAL;
+	}
+	if (strcmp(csvflag, "-") == 0) {
+		bool stdin_used = argc == 0;
+
+		for (int i = 0; i < argc; i++)
+			stdin_used |= strcmp(argv[i], "-") == 0;
+		if (stdin_used) {
+			rb_warn("-c - reads the list from stdin, so the records must come from files");
+			usage(stderr);
+			return RB_EXIT_FATAL;
+		}
+	}
+
+	status = load_csv(&csv);
+	if (status == RB_EXIT_FATAL || (status == RB_EXIT_BADINPUT && !lenientflag)) {
+		if (statsflag && status != RB_EXIT_FATAL)
+			print_stats(&csv, &(struct counts){ 0 });
+		csvin_free(&csv);
+		return status;
+	}
+
+	/* Several writes per field: a larger buffer, and no lock taken on each (one thread). */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	memset(&j, 0, sizeof j);
+	j.csv = &csv;
+	j.nowned = csv.ncols + 1;
+	j.owned = rb_xcalloc(j.nowned, sizeof *j.owned);
+	for (size_t i = 0; i < csv.ncols; i++)
+		j.owned[i] = csv.cols[i];
+	j.owned[csv.ncols] = "matched";
+	j.vals = rb_xcalloc(j.nowned, sizeof *j.vals);
+	j.lens = rb_xcalloc(j.nowned, sizeof *j.lens);
+
+	for (int i = 0; i < (argc ? argc : 1) && status != RB_EXIT_FATAL; i++) {
+		const char *path = argc ? argv[i] : "-";
+		FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+
+		if (fp == NULL) {
+			rb_warn_at(path, 0, "cannot open:");
+			status = worse(status, RB_EXIT_BADINPUT);
+			continue;
+		}
+		status = worse(status, join_stream(&j, fp, rb_display_name(path)));
+		if (fp != stdin)
+			fclose(fp);
+	}
+
+	if (statsflag)
+		print_stats(&csv, &j.n);
+	for (size_t i = 0; i < j.nheader; i++)
+		free(j.header[i]);
+	free(j.header);
+	free(j.owned);
+	free(j.vals);
+	free(j.lens);
+	csvin_free(&csv);
+	return rb_finish(status);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: %s -c FILE [-v] [-d CHAR] [-f COLUMN] [-k NAME] [--lenient] [--stats] [FILE ...]\n"
+		"Append the recipient list's columns and \"matched\" to each record (TSV, stdin or FILEs).\n"
+		"  -c, --csv FILE        the recipient list (CSV; \",\" \";\" or TAB, detected)\n"
+		"  -d, --delimiter CHAR  the list's delimiter (\"\\t\" or \"tab\" for TAB)\n"
+		"  -f, --field COLUMN    the record column to join on (default recipient)\n"
+		"  -k, --key NAME        the list's e-mail column (default: found by its name)\n"
+		"  -v, --unmatched       only the records the list has no row for\n"
+		"      --lenient         skip bad rows of the list instead of refusing it\n"
+		"      --stats           print counts to stderr\n"
+		"  -h, --help            this help\n"
+		"      --version         the version\n",
+		rb_progname());
+}
