@@ -1,0 +1,57 @@
+/* rules: the classification rules (share/rules and an admin's -r files) and the reason
+ * vocabulary of DESIGN.md.
+ *
+ * A rule says: when FIELD of a record matches PATTERN (and, optionally, the remote host or
+ * the recipient's domain belongs to a named host group), the reason is REASON.  Rules are
+ * tried in the order they were loaded; the first that matches decides.  Consecutive rules on
+ * the same field and host group are compiled into one PCRE2 alternation, so a record costs
+ * one JIT match per such block, not one per rule. */
+#ifndef RB_RULES_H
+#define RB_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Bytes of a field the patterns look at; a longer diagnostic is judged by its start. */
+#define RULES_SUBJECT_MAX 4096
+
+struct reason_info {
+	const char *name;
+	const char *category; /* address, blocked, transient, complaint, ignore */
+	int code;             /* pseudo status detail: 911 gives 5.0.911 or 4.0.911; 0 none */
+	bool hard;            /* a permanent failure of this reason cannot succeed on retry */
+};
+
+/* The vocabulary entry for a reason word, or NULL. */
+const struct reason_info *rules_reason(const char *name);
+
+struct rule {
+	char *id;
+	const struct reason_info *reason;
+	char *field;
+	char *group;            /* host group name, or NULL */
+	char *pattern;
+	const char *file;       /* where it was defined, for messages */
+	unsigned long long line;
+};
+
+struct rules;
+
+struct rules *rules_new(void);
+void rules_free(struct rules *rs);
+/* Append the rules of a file.  Returns 0, or -1 after reporting "FILE:LINE: problem". */
+int rules_load(struct rules *rs, const char *path);
+/* Parse rules from a string (name is used in messages).  Returns 0 or -1 as above. */
+int rules_load_string(struct rules *rs, const char *name, const char *text);
+/* Compile every block; call once after the last load.  Returns 0 or -1 (reported). */
+int rules_compile(struct rules *rs);
+size_t rules_count(const struct rules *rs);
+
+/* Resolve the fields the rules use against a header (column names).  Call before matching
+ * and again whenever the header changes.  The virtual field recipient_domain is the part
+ * of the recipient column after its last '@'. */
+void rules_bind(struct rules *rs, char *const *cols, size_t ncols);
+/* The first rule matching a record (field values and lengths in header order), or NULL. */
+const struct rule *rules_match(struct rules *rs, char *const *field, const size_t *flen);
+
+#endif
