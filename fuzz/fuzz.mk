@@ -52,7 +52,7 @@ NEEDS_rules := common/rules.c common/rx.c
 MAXLEN_rules := 16384
 SEEDS_rules := tests/fixtures/*/*.rules tests/fixtures/*/*/*.rules share/*.rules share/rules*
 
-NEEDS_tmpl  := common/tmpl.c
+NEEDS_tmpl  := common/tmpl.c common/mailfmt.c
 MAXLEN_tmpl := 16384
 SEEDS_tmpl  := tests/fixtures/*/*.eml tests/fixtures/*/*/*.eml examples/templates/*.eml \
 	share/templates/*.eml
