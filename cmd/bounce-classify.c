@@ -203,6 +203,7 @@ main(int argc, char **argv)
 	char *shipped, **header = NULL;
 	size_t nheader = 0;
 	int ch, status = RB_EXIT_OK;
+	bool ok;
 
 	rb_init(argv[0]);
 	rs = rules_new();
@@ -211,24 +212,27 @@ main(int argc, char **argv)
 		case 'd': list = optarg; break;
 		case 'r':
 			/* Admin rules are loaded first, so they take precedence over the shipped ones. */
-			if (rules_load(rs, optarg) < 0)
+			if (rules_load(rs, optarg) < 0) {
+				rules_free(rs);
 				return RB_EXIT_FATAL;
+			}
 			break;
 		case OPT_STATS: sflag = true; break;
-		case OPT_VERSION: rb_print_version(); return RB_EXIT_OK;
-		case 'h': usage(stdout); return RB_EXIT_OK;
-		default: usage(stderr); return RB_EXIT_FATAL;
+		case OPT_VERSION: rules_free(rs); rb_print_version(); return rb_finish(RB_EXIT_OK);
+		case 'h': rules_free(rs); usage(stdout); return rb_finish(RB_EXIT_OK);
+		default: rules_free(rs); usage(stderr); return RB_EXIT_FATAL;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 
 	shipped = rb_share_path("rules");
-	if (rules_load(rs, shipped) < 0 || rules_compile(rs) < 0)
-		return RB_EXIT_FATAL;
+	ok = rules_load(rs, shipped) == 0 && rules_compile(rs) == 0;
 	free(shipped);
-	if ((typo = load_domains(list)) == NULL)
+	if (!ok || (typo = load_domains(list)) == NULL) {
+		rules_free(rs);
 		return RB_EXIT_FATAL;
+	}
 
 	if (argc == 0) {
 		static char *dash[] = { "-", NULL };

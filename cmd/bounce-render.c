@@ -70,6 +70,7 @@ struct counts {
 struct record {
 	const struct tsv_reader *r;
 	struct rb_buf *reason;
+	const char *host; /* Message-ID domain when there is no better one */
 };
 
 struct attachment {
@@ -318,13 +319,8 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 	domain = domainflag ? domainflag : strchr(sender->data ? sender->data : "", '@');
 	if (domain && *domain == '@')
 		domain++;
-	if (domain == NULL || *domain == '\0') {
-		static char host[256];
-
-		if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
-			strcpy(host, "localhost");
-		domain = host;
-	}
+	if (domain == NULL || *domain == '\0')
+		domain = rec->host;
 	mf_message_id(msg, domain, now, seq);
 	rb_buf_addc(msg, '\n');
 	write_body(msg, &body, att, now, seq);
@@ -723,14 +719,14 @@ rejects_header(FILE *fp, const struct tsv_reader *r, struct rb_buf *cols)
 
 static void
 process(struct tsv_reader *r, const struct tset *ts, const char *root, struct sink *k, FILE *rejfp,
-	struct counts *n)
+	const char *host, struct counts *n)
 {
 	ssize_t icat = tsv_column(r, "category"), irec = tsv_column(r, "recipient");
 	ssize_t ilang = tsv_column(r, "language") >= 0 ? tsv_column(r, "language") : tsv_column(r, "lang");
 	ssize_t iatt = attachcol ? tsv_column(r, attachcol) : -1;
 	struct rb_buf msg = { 0 }, sender = { 0 }, reason = { 0 }, s = { 0 };
 	struct attachment att = { 0 };
-	struct record rec = { r, &reason };
+	struct record rec = { r, &reason, host };
 	int rc;
 
 	while ((rc = tsv_read(r)) > 0) {
@@ -791,7 +787,7 @@ main(int argc, char *argv[])
 	struct counts n = { 0 };
 	FILE *rejfp = NULL;
 	struct rb_buf rejcols = { 0 };
-	char *tdir, *root = NULL;
+	char *tdir, *root = NULL, host[256] = "";
 	int c, status = RB_EXIT_OK;
 
 	rb_init(argv[0]);
@@ -850,6 +846,8 @@ main(int argc, char *argv[])
 	if (attachdir && (root = realpath(attachdir, NULL)) == NULL)
 		rb_die(RB_EXIT_FATAL, "%s:", attachdir);
 
+	if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+		strcpy(host, "localhost");
 	tdir = tflag ? rb_xstrdup(tflag) : rb_share_path("templates");
 	load_templates(&ts, tdir);
 	if (rejectsflag && (rejfp = fopen(rejectsflag, "w")) == NULL)
@@ -877,7 +875,7 @@ main(int argc, char *argv[])
 			check_stream(&ts, &r);
 			if (rejfp)
 				rejects_header(rejfp, &r, &rejcols);
-			process(&r, &ts, root, &k, rejfp, &n);
+			process(&r, &ts, root, &k, rejfp, host, &n);
 		}
 		tsv_close(&r);
 		if (fp != stdin)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* strcasestr */
 #include "dsn.h"
 
 #include <ctype.h>
@@ -71,11 +72,50 @@ status_code_only(char *s)
 	s[i] = '\0';
 }
 
+/* Keep the host of a Remote-MTA value: "mx.example.org. (192.0.2.7, the server for
+ * the domain example.org.)" -> "mx.example.org". */
+static void
+host_only(char *s)
+{
+	size_t i = strcspn(s, " \t([");
+
+	while (i > 0 && s[i - 1] == '.')
+		i--;
+	if (i > 0)
+		s[i] = '\0';
+}
+
 static void
 lower(char *s)
 {
 	for (; *s; s++)
 		*s = (char)tolower((unsigned char)*s);
+}
+
+/* An extension field that carries the diagnostic when Diagnostic-Code is absent:
+ * "X-Diagnostic", "X-Exim-Diagnostic", "X-<vendor>-Diagnostic-Code" ...; "" if none. */
+static char *
+extension_diagnostic(const char *g, size_t len)
+{
+	for (size_t i = 0; i < len; i = (size_t)((const char *)memchr(g + i, '\n', len - i) - g) + 1) {
+		const char *l = g + i, *colon = memchr(l, ':', len - i);
+		const char *nl = memchr(l, '\n', len - i);
+		if (colon && (nl == NULL || colon < nl) && colon - l > 12 && colon - l < 40 &&
+		    strncasecmp(l, "X-", 2) == 0) {
+			char name[48];
+			memcpy(name, l, (size_t)(colon - l));
+			name[colon - l] = '\0';
+			if (strcasestr(name, "-diagnostic")) {
+				char *v = field(g, len, name);
+				if (*v)
+					return v;
+				free(v);
+			}
+		}
+		if (nl == NULL)
+			break;
+	}
+	return rb_xstrdup("");
 }
 
 /* Each group is a run of field lines; a line that neither starts a field nor continues
@@ -103,10 +143,11 @@ add_group(struct dsn_report *r, const char *g, size_t len)
 	d->status = field(g, len, "Status");
 	status_code_only(d->status);
 	d->remote_mta = field(g, len, "Remote-MTA");
+	host_only(d->remote_mta);
 	d->diagnostic = field(g, len, "Diagnostic-Code");
 	if (*d->diagnostic == '\0') {
 		free(d->diagnostic);
-		d->diagnostic = field(g, len, "X-Diagnostic");
+		d->diagnostic = extension_diagnostic(g, len);
 	}
 }
 

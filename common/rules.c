@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "rx.h"
@@ -57,16 +58,48 @@ struct group_def {
 	char *pattern;
 	const char *file;
 	unsigned long long line;
+	char *field;       /* a condition on this column; NULL: the remote host and the domain */
+	struct rx *rx;     /* for a field condition */
+	ssize_t col;
+	bool domain;
 };
 
-/* A run of consecutive rules on one field and host group: one compiled alternation. */
-struct block {
-	size_t first, n;
+/* An Aho-Corasick automaton over the required literals of the patterns on one field: one
+ * pass over a value marks the patterns that can match it; only those are run. */
+struct scan {
 	const char *field;
-	ssize_t col;       /* column index after rules_bind; -1 absent */
-	bool domain;       /* the virtual recipient_domain field */
-	ssize_t group;     /* host group index or -1 */
+	bool domain;            /* the virtual recipient_domain field */
+	ssize_t col;            /* column after rules_bind, or -1 */
+	size_t nclass;
+	unsigned shift;         /* nclass == 1 << shift */
+	unsigned char cls[256]; /* byte (lower-cased) to class; 0 for bytes no literal has */
+	uint32_t *next;         /* nstate * nclass transitions */
+	size_t nstate;
+	uint32_t *out_first, *out_n, *out; /* the patterns each state proves possible */
+};
+
+/* A list of patterns tried in order, each on one field, with a prefilter per field. */
+struct item {
 	struct rx *rx;
+	bool always;            /* no literal is known: always run */
+	size_t scan;            /* which field */
+	ssize_t group;          /* host group the record must be in, or -1 */
+	char **lit;
+	size_t nlit;
+};
+
+struct matcher {
+	struct item *item;
+	size_t n;
+	struct scan *scan;
+	size_t nscan;
+	unsigned *stamp;        /* item i can match when stamp[i] == gen */
+	unsigned gen;
+	uint32_t *cand;         /* the items marked this round, in the order found */
+	size_t ncand;
+	uint32_t *always;       /* the items without literals, in order */
+	size_t nalways;
+	uint32_t *order;        /* the items to try this round */
 };
 
 struct rules {
@@ -76,12 +109,14 @@ struct rules {
 	size_t ngname;
 	struct group_def *gdef;
 	size_t ngdef;
-	struct rx *hostrx;
-	struct block *block;
-	size_t nblock;
-	char **file;          /* names kept for messages */
+	struct matcher hosts;   /* the host group definitions, on one pseudo field */
+	size_t *host_def;       /* for each item of hosts, its definition */
+	bool *in_group;         /* the groups the current record belongs to */
+	struct matcher match;   /* the rules */
+	char **file;            /* names kept for messages */
 	size_t nfile;
 	ssize_t col_remote, col_recipient;
+	bool noprefilter;
 };
 
 const struct reason_info *
@@ -102,6 +137,30 @@ rules_new(void)
 	return rs;
 }
 
+static void
+matcher_free(struct matcher *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		rx_free(m->item[i].rx);
+		for (size_t k = 0; k < m->item[i].nlit; k++)
+			free(m->item[i].lit[k]);
+		free(m->item[i].lit);
+	}
+	free(m->item);
+	for (size_t i = 0; i < m->nscan; i++) {
+		free(m->scan[i].next);
+		free(m->scan[i].out_first);
+		free(m->scan[i].out_n);
+		free(m->scan[i].out);
+	}
+	free(m->scan);
+	free(m->stamp);
+	free(m->cand);
+	free(m->always);
+	free(m->order);
+	memset(m, 0, sizeof *m);
+}
+
 void
 rules_free(struct rules *rs)
 {
@@ -119,13 +178,16 @@ rules_free(struct rules *rs)
 	for (i = 0; i < rs->ngname; i++)
 		free(rs->gname[i]);
 	free(rs->gname);
-	for (i = 0; i < rs->ngdef; i++)
+	for (i = 0; i < rs->ngdef; i++) {
 		free(rs->gdef[i].pattern);
+		free(rs->gdef[i].field);
+		rx_free(rs->gdef[i].rx);
+	}
 	free(rs->gdef);
-	rx_free(rs->hostrx);
-	for (i = 0; i < rs->nblock; i++)
-		rx_free(rs->block[i].rx);
-	free(rs->block);
+	free(rs->host_def);
+	free(rs->in_group);
+	matcher_free(&rs->hosts);
+	matcher_free(&rs->match);
 	for (i = 0; i < rs->nfile; i++)
 		free(rs->file[i]);
 	free(rs->file);
@@ -203,20 +265,24 @@ next_column(char **p)
 static int
 parse_group(struct rules *rs, const char *file, unsigned long long line, char *s)
 {
-	char *name = next_column(&s) + 1;
+	char *name = next_column(&s) + 1, *field = strchr(name, ':');
 
+	if (field != NULL)
+		*field++ = '\0';
 	if (s == NULL || *s == '\0') {
-		rb_warn_at(file, line, "host group \"%s\" has no pattern", name);
+		rb_warn_at(file, line, "group \"%s\" has no pattern", name);
 		return -1;
 	}
-	if (!is_name(name)) {
-		rb_warn_at(file, line, "bad host group name \"%s\"", name);
+	if (!is_name(name) || (field != NULL && !is_name(field))) {
+		rb_warn_at(file, line, "bad group \"%s%s%s\"; want a name, optionally :column", name,
+			field ? ":" : "", field ? field : "");
 		return -1;
 	}
 	if (check_pattern(file, line, s) < 0)
 		return -1;
 	rs->gdef = rb_xreallocarray(rs->gdef, rs->ngdef + 1, sizeof *rs->gdef);
-	rs->gdef[rs->ngdef] = (struct group_def){ group_index(rs, name, true), rb_xstrdup(s), file, line };
+	rs->gdef[rs->ngdef] = (struct group_def){ group_index(rs, name, true), rb_xstrdup(s), file, line,
+		field ? rb_xstrdup(field) : NULL, NULL, -1, field != NULL && strcmp(field, "recipient_domain") == 0 };
 	rs->ngdef++;
 	return 0;
 }
@@ -337,40 +403,218 @@ rules_load(struct rules *rs, const char *path)
 	return rc;
 }
 
-/* Ordered alternation: each alternative is anchored at the start and may skip any prefix,
- * so the first alternative that matches anywhere in the subject wins, not the leftmost
- * match.  The mark names the rule (its index). */
-static void
-add_alternative(struct rb_buf *b, const char *pattern, size_t index)
-{
-	if (b->len > 0)
-		rb_buf_addc(b, '|');
-	rb_buf_printf(b, "^.*?(?:%s)(*MARK:%zu)", pattern, index);
-}
+/* Literals shorter than this would mark patterns possible too often to be worth a lookup. */
+#define RULES_LITERAL_MIN 3
 
 static struct rx *
-compile_or_report(const struct rb_buf *b, const char *file, unsigned long long line)
+compile_or_report(const char *pattern, const char *file, unsigned long long line)
 {
 	char msg[256];
 	size_t off = 0;
-	struct rx *rx = rx_compile(b->data, b->len, msg, sizeof msg, &off);
+	struct rx *rx = rx_compile(pattern, strlen(pattern), msg, sizeof msg, &off);
 
 	if (rx == NULL)
-		rb_warn_at(file, line, "%s in the combined pattern at offset %zu", msg, off);
+		rb_warn_at(file, line, "%s at offset %zu", msg, off);
 	return rx;
+}
+
+static size_t
+scan_index(struct matcher *m, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < m->nscan; i++)
+		if (strcmp(m->scan[i].field, field) == 0)
+			return i;
+	m->scan = rb_xreallocarray(m->scan, m->nscan + 1, sizeof *m->scan);
+	m->scan[i] = (struct scan){ .field = field, .domain = strcmp(field, "recipient_domain") == 0, .col = -1 };
+	m->nscan++;
+	return i;
+}
+
+static int
+add_item(struct matcher *m, const char *pattern, const char *field, ssize_t group, const char *file,
+	unsigned long long line)
+{
+	struct item it = { 0 };
+
+	if ((it.rx = compile_or_report(pattern, file, line)) == NULL)
+		return -1;
+	it.scan = scan_index(m, field);
+	it.group = group;
+	it.nlit = rx_literals(pattern, RULES_LITERAL_MIN, &it.lit);
+	it.always = it.nlit == 0;
+	m->item = rb_xreallocarray(m->item, m->n + 1, sizeof *m->item);
+	m->item[m->n++] = it;
+	return 0;
+}
+
+/* Build the automaton of one field: a trie of its items' literals, then failure links
+ * folded into a full transition table. */
+static void
+build_scan(struct matcher *m, size_t si)
+{
+	struct scan *sc = &m->scan[si];
+	size_t cap = 64, i, k, c, nout = 0;
+	uint32_t *fail, *queue, qh = 0, qt = 0;
+	struct { uint32_t *v; size_t n; } *outs;
+
+	memset(sc->cls, 0, sizeof sc->cls);
+	sc->nclass = 1;
+	for (i = 0; i < m->n; i++)
+		if (m->item[i].scan == si)
+			for (k = 0; k < m->item[i].nlit; k++)
+				for (const unsigned char *p = (const unsigned char *)m->item[i].lit[k]; *p; p++)
+					if (sc->cls[*p] == 0)
+						sc->cls[*p] = (unsigned char)sc->nclass++;
+	/* Upper-case letters share their lower-case class: the scan is caseless. */
+	for (c = 'A'; c <= 'Z'; c++)
+		sc->cls[c] = sc->cls[c - 'A' + 'a'];
+	/* A power of two, so that a state number is a row offset shifted. */
+	for (sc->shift = 1; ((size_t)1 << sc->shift) < sc->nclass; sc->shift++)
+		;
+	sc->nclass = (size_t)1 << sc->shift;
+	sc->next = rb_xcalloc(cap * sc->nclass, sizeof *sc->next);
+	outs = rb_xcalloc(cap, sizeof *outs);
+	sc->nstate = 1;
+	for (i = 0; i < m->n; i++) {
+		if (m->item[i].scan != si)
+			continue;
+		for (k = 0; k < m->item[i].nlit; k++) {
+			uint32_t st = 0;
+
+			for (const unsigned char *p = (const unsigned char *)m->item[i].lit[k]; *p; p++) {
+				uint32_t *slot = &sc->next[st * sc->nclass + sc->cls[*p]];
+
+				if (*slot == 0) {
+					if (sc->nstate == cap) {
+						sc->next = rb_xreallocarray(sc->next, cap * 2 * sc->nclass, sizeof *sc->next);
+						memset(sc->next + cap * sc->nclass, 0, cap * sc->nclass * sizeof *sc->next);
+						outs = rb_xreallocarray(outs, cap * 2, sizeof *outs);
+						memset(outs + cap, 0, cap * sizeof *outs);
+						cap *= 2;
+						slot = &sc->next[st * sc->nclass + sc->cls[*p]];
+					}
+					*slot = (uint32_t)sc->nstate++;
+				}
+				st = *slot;
+			}
+			outs[st].v = rb_xreallocarray(outs[st].v, outs[st].n + 1, sizeof *outs[st].v);
+			outs[st].v[outs[st].n++] = (uint32_t)i;
+		}
+	}
+	/* Breadth first: a state's failure is the longest proper suffix that is a trie state;
+	 * its missing transitions are its failure's, and it outputs what its failure outputs. */
+	fail = rb_xcalloc(sc->nstate, sizeof *fail);
+	queue = rb_xcalloc(sc->nstate, sizeof *queue);
+	for (c = 1; c < sc->nclass; c++)
+		if (sc->next[c] != 0)
+			queue[qt++] = sc->next[c];
+	while (qh < qt) {
+		uint32_t st = queue[qh++];
+
+		for (k = 0; k < outs[fail[st]].n; k++) {
+			outs[st].v = rb_xreallocarray(outs[st].v, outs[st].n + 1, sizeof *outs[st].v);
+			outs[st].v[outs[st].n++] = outs[fail[st]].v[k];
+		}
+		for (c = 1; c < sc->nclass; c++) {
+			uint32_t *slot = &sc->next[st * sc->nclass + c];
+
+			if (*slot != 0) {
+				fail[*slot] = sc->next[fail[st] * sc->nclass + c];
+				queue[qt++] = *slot;
+			} else
+				*slot = sc->next[fail[st] * sc->nclass + c];
+		}
+	}
+	for (i = 0; i < sc->nstate * sc->nclass; i++)
+		sc->next[i] = sc->next[i] << sc->shift | (outs[sc->next[i]].n != 0);
+	sc->out_first = rb_xcalloc(sc->nstate, sizeof *sc->out_first);
+	sc->out_n = rb_xcalloc(sc->nstate, sizeof *sc->out_n);
+	for (i = 0; i < sc->nstate; i++)
+		nout += outs[i].n;
+	sc->out = rb_xcalloc(nout + 1, sizeof *sc->out);
+	for (i = 0, nout = 0; i < sc->nstate; i++) {
+		sc->out_first[i] = (uint32_t)nout;
+		sc->out_n[i] = (uint32_t)outs[i].n;
+		for (k = 0; k < outs[i].n; k++)
+			sc->out[nout++] = outs[i].v[k];
+		free(outs[i].v);
+	}
+	free(outs);
+	free(fail);
+	free(queue);
+}
+
+static void
+build_matcher(struct matcher *m)
+{
+	for (size_t i = 0; i < m->nscan; i++)
+		build_scan(m, i);
+	m->stamp = rb_xcalloc(m->n + 1, sizeof *m->stamp);
+	m->cand = rb_xcalloc(m->n + 1, sizeof *m->cand);
+	m->always = rb_xcalloc(m->n + 1, sizeof *m->always);
+	m->order = rb_xcalloc(m->n + 1, sizeof *m->order);
+	for (size_t i = 0; i < m->n; i++)
+		if (m->item[i].always)
+			m->always[m->nalways++] = (uint32_t)i;
+}
+
+/* Mark the items of scan si that a value can match. */
+static void
+run_scan(struct matcher *m, size_t si, const char *s, size_t len)
+{
+	const struct scan *sc = &m->scan[si];
+	uint32_t st = 0;
+
+	/* A transition is the target's row offset, its low bit set when the target proves
+	 * some patterns possible: one load a byte. */
+	for (size_t i = 0; i < len; i++) {
+		st = sc->next[(st & ~(uint32_t)1) + sc->cls[(unsigned char)s[i]]];
+		if (st & 1) {
+			uint32_t q = st >> sc->shift;
+
+			for (uint32_t k = 0; k < sc->out_n[q]; k++) {
+				uint32_t it = sc->out[sc->out_first[q] + k];
+
+				if (m->stamp[it] != m->gen) {
+					m->stamp[it] = m->gen;
+					m->cand[m->ncand++] = it;
+				}
+			}
+		}
+	}
+}
+
+/* A new record: forget the marks of the last one. */
+static void
+new_round(struct matcher *m)
+{
+	m->ncand = 0;
+	if (++m->gen == 0) {
+		memset(m->stamp, 0, (m->n + 1) * sizeof *m->stamp);
+		m->gen = 1;
+	}
 }
 
 int
 rules_compile(struct rules *rs)
 {
-	struct rb_buf b = { 0 };
 	size_t i;
 
-	for (i = 0; i < rs->ngdef; i++)
-		add_alternative(&b, rs->gdef[i].pattern, rs->gdef[i].group);
-	if (rs->ngdef > 0 && (rs->hostrx = compile_or_report(&b, rs->gdef[0].file, 0)) == NULL) {
-		rb_buf_free(&b);
-		return -1;
+	rs->host_def = rb_xcalloc(rs->ngdef + 1, sizeof *rs->host_def);
+	rs->in_group = rb_xcalloc(rs->ngname + 1, sizeof *rs->in_group);
+	for (i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
+
+		if (gd->field != NULL) {
+			if ((gd->rx = compile_or_report(gd->pattern, gd->file, gd->line)) == NULL)
+				return -1;
+			continue;
+		}
+		rs->host_def[rs->hosts.n] = i;
+		if (add_item(&rs->hosts, gd->pattern, "host", -1, gd->file, gd->line) < 0)
+			return -1;
 	}
 	for (i = 0; i < rs->nrule; i++) {
 		struct rule *r = &rs->rule[i];
@@ -381,31 +625,15 @@ rules_compile(struct rules *rs)
 
 			if (gi == (size_t)-1) {
 				rb_warn_at(r->file, r->line, "unknown host group \"%s\"", r->group);
-				rb_buf_free(&b);
 				return -1;
 			}
 			g = (ssize_t)gi;
 		}
-		if (rs->nblock == 0 || strcmp(rs->block[rs->nblock - 1].field, r->field) != 0 ||
-		    rs->block[rs->nblock - 1].group != g) {
-			rs->block = rb_xreallocarray(rs->block, rs->nblock + 1, sizeof *rs->block);
-			rs->block[rs->nblock++] = (struct block){ i, 0, r->field, -1,
-				strcmp(r->field, "recipient_domain") == 0, g, NULL };
-		}
-		rs->block[rs->nblock - 1].n++;
-	}
-	for (i = 0; i < rs->nblock; i++) {
-		struct block *bl = &rs->block[i];
-
-		rb_buf_clear(&b);
-		for (size_t k = bl->first; k < bl->first + bl->n; k++)
-			add_alternative(&b, rs->rule[k].pattern, k);
-		if ((bl->rx = compile_or_report(&b, rs->rule[bl->first].file, rs->rule[bl->first].line)) == NULL) {
-			rb_buf_free(&b);
+		if (add_item(&rs->match, r->pattern, r->field, g, r->file, r->line) < 0)
 			return -1;
-		}
 	}
-	rb_buf_free(&b);
+	build_matcher(&rs->hosts);
+	build_matcher(&rs->match);
 	return 0;
 }
 
@@ -423,8 +651,17 @@ rules_bind(struct rules *rs, char *const *cols, size_t ncols)
 {
 	rs->col_remote = find_col(cols, ncols, "remote_mta");
 	rs->col_recipient = find_col(cols, ncols, "recipient");
-	for (size_t i = 0; i < rs->nblock; i++)
-		rs->block[i].col = rs->block[i].domain ? rs->col_recipient : find_col(cols, ncols, rs->block[i].field);
+	for (size_t i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
+
+		if (gd->field != NULL)
+			gd->col = gd->domain ? rs->col_recipient : find_col(cols, ncols, gd->field);
+	}
+	for (size_t i = 0; i < rs->match.nscan; i++) {
+		struct scan *sc = &rs->match.scan[i];
+
+		sc->col = sc->domain ? rs->col_recipient : find_col(cols, ncols, sc->field);
+	}
 }
 
 /* The value of a column, "" when absent; the domain of an address for recipient_domain. */
@@ -454,36 +691,99 @@ value(char *const *field, const size_t *flen, ssize_t col, bool domain, size_t *
 	return s;
 }
 
+/* The items to try this round, in order: the marked ones and those always tried, merged.
+ * Returns how many were written into out (room for m->n). */
+static size_t
+round_items(struct matcher *m, bool all, uint32_t *out)
+{
+	size_t i, j = 0, n = 0;
+
+	if (all) {
+		for (i = 0; i < m->n; i++)
+			out[n++] = (uint32_t)i;
+		return n;
+	}
+	/* Few are marked: an insertion sort is all they need. */
+	for (i = 1; i < m->ncand; i++) {
+		uint32_t v = m->cand[i];
+		size_t k = i;
+
+		for (; k > 0 && m->cand[k - 1] > v; k--)
+			m->cand[k] = m->cand[k - 1];
+		m->cand[k] = v;
+	}
+	for (i = 0; i < m->ncand || j < m->nalways;) {
+		if (j == m->nalways || (i < m->ncand && m->cand[i] < m->always[j]))
+			out[n++] = m->cand[i++];
+		else
+			out[n++] = m->always[j++];
+	}
+	return n;
+}
+
+/* The host group of a host name: that of the first definition matching it, or -1. */
 static ssize_t
 host_group(struct rules *rs, const char *s, size_t len)
 {
-	const char *mark;
+	struct matcher *m = &rs->hosts;
 
-	if (rs->hostrx == NULL || len == 0 || rx_match(rs->hostrx, s, len, &mark) != 1 || mark == NULL)
+	if (len == 0 || m->n == 0)
 		return -1;
-	return (ssize_t)strtoul(mark, NULL, 10);
+	new_round(m);
+	run_scan(m, 0, s, len);
+	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
+		uint32_t i = m->order[k];
+
+		if (rx_match(m->item[i].rx, s, len, NULL) == 1)
+			return (ssize_t)rs->gdef[rs->host_def[i]].group;
+	}
+	return -1;
+}
+
+void
+rules_prefilter(struct rules *rs, bool on)
+{
+	rs->noprefilter = !on;
 }
 
 const struct rule *
 rules_match(struct rules *rs, char *const *field, const size_t *flen)
 {
+	struct matcher *m = &rs->match;
 	size_t len;
 	const char *s;
-	ssize_t g1, g2;
+	ssize_t g;
 
+	memset(rs->in_group, 0, rs->ngname * sizeof *rs->in_group);
 	s = value(field, flen, rs->col_remote, false, &len);
-	g1 = host_group(rs, s, len);
+	if ((g = host_group(rs, s, len)) >= 0)
+		rs->in_group[g] = true;
 	s = value(field, flen, rs->col_recipient, true, &len);
-	g2 = host_group(rs, s, len);
-	for (size_t i = 0; i < rs->nblock; i++) {
-		struct block *bl = &rs->block[i];
-		const char *mark;
+	if ((g = host_group(rs, s, len)) >= 0)
+		rs->in_group[g] = true;
+	for (size_t i = 0; i < rs->ngdef; i++) {
+		struct group_def *gd = &rs->gdef[i];
 
-		if (bl->group >= 0 && bl->group != g1 && bl->group != g2)
+		if (gd->field == NULL || rs->in_group[gd->group])
 			continue;
-		s = value(field, flen, bl->col, bl->domain, &len);
-		if (rx_match(bl->rx, s, len, &mark) == 1 && mark != NULL)
-			return &rs->rule[strtoul(mark, NULL, 10)];
+		s = value(field, flen, gd->col, gd->domain, &len);
+		rs->in_group[gd->group] = rx_match(gd->rx, s, len, NULL) == 1;
+	}
+	new_round(m);
+	for (size_t i = 0; i < m->nscan; i++) {
+		s = value(field, flen, m->scan[i].col, m->scan[i].domain, &len);
+		run_scan(m, i, s, len);
+	}
+	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
+		uint32_t i = m->order[k];
+		const struct item *it = &m->item[i];
+		const struct scan *sc = &m->scan[it->scan];
+
+		if (it->group >= 0 && !rs->in_group[it->group])
+			continue;
+		s = value(field, flen, sc->col, sc->domain, &len);
+		if (rx_match(it->rx, s, len, NULL) == 1)
+			return &rs->rule[i];
 	}
 	return NULL;
 }

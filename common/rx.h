@@ -18,4 +18,10 @@ struct rx *rx_compile(const char *pattern, size_t len, char *err, size_t errsize
 int rx_match(struct rx *rx, const char *subject, size_t len, const char **mark);
 void rx_free(struct rx *rx);
 
+/* Literals of which every match of pattern contains one, lower-cased (ASCII), so that a
+ * substring search can rule the pattern out before it is run.  Returns how many (each
+ * malloc'd, the array in *out), or 0 when no such set with every literal at least min
+ * bytes long is known: for constructs it does not follow, it claims nothing. */
+size_t rx_literals(const char *pattern, size_t min, char ***out);
+
 #endif

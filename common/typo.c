@@ -25,14 +25,25 @@ struct entry {
 	bool known;
 };
 
+/* Answers already given: archives repeat their domains, and a search costs a distance
+ * computation per known domain. */
+#define TYPO_MEMO_MAX 65536
+
+struct memo {
+	char *name;
+	size_t len;
+	const char *answer;     /* a known entry's name, or NULL */
+};
+
 struct typo {
+	struct memo *memo;      /* open addressing, TYPO_MEMO_MAX * 2 slots when used */
+	size_t nmemo;
 	struct entry *e;
 	size_t n, cap;
 	size_t *slot;           /* open addressing: index + 1, 0 empty */
 	size_t nslot;
 	size_t nknown;
 	char fixed[TYPO_DOMAIN_MAX + 1];
-	char *result;           /* last suggestion returned */
 };
 
 /* Broken endings people type for the common ones; applied only when the result is known. */
@@ -49,6 +60,8 @@ static const struct { const char *bad, *good; } suffix_fix[] = {
 	{ ".bet", ".net" }, { ".ne", ".net" }, { ".ry", ".ru" }, { ".rux", ".ru" }, { ".ri", ".ru" },
 	{ ".orh", ".org" }, { ".ogr", ".org" }, { ".frr", ".fr" }, { ".ed", ".de" }, { ".dee", ".de" },
 };
+
+static void memo_clear(struct typo *t);
 
 struct typo *
 typo_new(void)
@@ -69,7 +82,7 @@ typo_free(struct typo *t)
 		free(t->e[i].name);
 	free(t->e);
 	free(t->slot);
-	free(t->result);
+	memo_clear(t);
 	free(t);
 }
 
@@ -161,6 +174,19 @@ normalise(const char *s, size_t len, char *buf)
 	return len;
 }
 
+/* Forget the answers given: the tables they came from have changed. */
+static void
+memo_clear(struct typo *t)
+{
+	if (t->memo == NULL)
+		return;
+	for (size_t i = 0; i < TYPO_MEMO_MAX * 2; i++)
+		free(t->memo[i].name);
+	free(t->memo);
+	t->memo = NULL;
+	t->nmemo = 0;
+}
+
 void
 typo_add_known(struct typo *t, const char *domain)
 {
@@ -170,6 +196,7 @@ typo_add_known(struct typo *t, const char *domain)
 
 	if (len == 0)
 		return;
+	memo_clear(t);
 	e = intern(t, buf, len);
 	if (!e->known) {
 		e->known = true;
@@ -183,8 +210,10 @@ typo_count(struct typo *t, const char *domain, size_t len)
 	char buf[TYPO_DOMAIN_MAX + 1];
 
 	len = normalise(domain, len, buf);
-	if (len > 0 && memchr(buf, '.', len) != NULL)
+	if (len > 0 && memchr(buf, '.', len) != NULL) {
+		memo_clear(t);
 		intern(t, buf, len)->count++;
+	}
 }
 
 int
@@ -327,12 +356,18 @@ allowed_edits(size_t n)
 	return n <= 3 ? 0 : n <= 7 ? 1 : 2;
 }
 
-static const char *
-answer(struct typo *t, const char *s)
+/* The memo slot of a domain: its own, or the empty one where it would go. */
+static struct memo *
+memo_slot(struct typo *t, const char *s, size_t len)
 {
-	free(t->result);
-	t->result = rb_xstrdup(s);
-	return t->result;
+	size_t mask = TYPO_MEMO_MAX * 2 - 1, i = hash(s, len) & mask;
+
+	if (t->memo == NULL)
+		t->memo = rb_xcalloc(TYPO_MEMO_MAX * 2, sizeof *t->memo);
+	for (; t->memo[i].name != NULL; i = (i + 1) & mask)
+		if (t->memo[i].len == len && memcmp(t->memo[i].name, s, len) == 0)
+			break;
+	return &t->memo[i];
 }
 
 /* The closest real domain within the allowed edits; ties go to the more frequent one. */
@@ -365,16 +400,36 @@ closest(const struct typo *t, const char *s, size_t len, unsigned long count)
 	return best;
 }
 
+static const char *search(struct typo *t, const char *buf, size_t len);
+
 const char *
 typo_suggest(struct typo *t, const char *domain, size_t len)
 {
 	char buf[TYPO_DOMAIN_MAX + 1];
-	const struct entry *self, *best;
-	unsigned long count;
+	struct memo *m;
+	const char *answer;
 
 	len = normalise(domain, len, buf);
 	if (len < 4)
 		return NULL;
+	m = memo_slot(t, buf, len);
+	if (m->name != NULL)
+		return m->answer;
+	answer = search(t, buf, len);
+	if (t->nmemo < TYPO_MEMO_MAX) {
+		*m = (struct memo){ rb_xstrndup(buf, len), len, answer };
+		t->nmemo++;
+	}
+	return answer;
+}
+
+/* Answers are entry names, which live as long as the table. */
+static const char *
+search(struct typo *t, const char *buf, size_t len)
+{
+	const struct entry *self, *best;
+	unsigned long count;
+
 	self = lookup(t, buf, len);
 	if (is_real(self))
 		return NULL;
@@ -389,10 +444,10 @@ typo_suggest(struct typo *t, const char *domain, size_t len)
 		memcpy(t->fixed + len - bl, suffix_fix[i].good, gl + 1);
 		e = lookup(t, t->fixed, len - bl + gl);
 		if (is_real(e))
-			return answer(t, e->name);
+			return e->name;
 		if ((best = closest(t, t->fixed, len - bl + gl, count)) != NULL)
-			return answer(t, best->name);
+			return best->name;
 	}
 	best = closest(t, buf, len, count);
-	return best ? answer(t, best->name) : NULL;
+	return best ? best->name : NULL;
 }

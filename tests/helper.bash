@@ -1,7 +1,8 @@
 # Shared set-up for every Bats file: the built programs first on PATH, bats-assert loaded,
 # the shared corpus located (tests that need it skip cleanly when it is absent).
+bats_require_minimum_version 1.5.0
 TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="$TOP/bin:$TOP/scripts:$PATH"
+export PATH="${REBOUNCE_BIN:-$TOP/bin}:$TOP/scripts:$PATH"
 export REBOUNCE_SHARE="$TOP/share"
 FIXTURES="$TOP/tests/fixtures"
 CORPUS="${REBOUNCE_CORPUS:-$TOP/../shared/corpus}"

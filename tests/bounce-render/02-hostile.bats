@@ -129,3 +129,23 @@ parsed() {
 	run -1 --separate-stderr render "$BATS_TEST_TMPDIR/in.tsv"
 	assert_equal "${stderr_lines[0]}" "bounce-render: $BATS_TEST_TMPDIR/in.tsv:2: ann?@gmial.com: no value for {{suggestion}}; not rendered"
 }
+
+@test "a subject value with CR LF and a header stays in the Subject" {
+	printf 'From: {{from}}\nTo: <{{suggestion}}>\nSubject: Re: {{subject}}\n\n{{token}}\n' >"$BATS_TEST_TMPDIR/address.eml"
+	cp "$BATS_TEST_TMPDIR/address.eml" "$BATS_TEST_TMPDIR/blocked.eml"
+	COLS+=(subject)
+	stream "$BATS_TEST_TMPDIR/in.tsv" "$(address_row jane@gmial.com jane@gmail.com Jane TOK https://c.example/ '')"$'\t''Hi\r\nBcc: evil@x.example\r\n\r\nbody'
+	run -0 render -t "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/in.tsv"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out.mbox"
+	run -0 python3 "$CHECK" mbox "$BATS_TEST_TMPDIR/out.mbox"
+	assert_line "subject: Re: Hi Bcc: evil@x.example body"
+	assert_line "headers: From,To,Subject,Date,Message-ID,MIME-Version,Content-Type,Content-Transfer-Encoding"
+}
+
+@test "without --sending-domain the Message-ID takes the From domain" {
+	printf 'From: {{from}}\nTo: <{{suggestion}}>\nSubject: x\n\n{{token}}\n' >"$BATS_TEST_TMPDIR/address.eml"
+	cp "$BATS_TEST_TMPDIR/address.eml" "$BATS_TEST_TMPDIR/blocked.eml"
+	stream "$BATS_TEST_TMPDIR/in.tsv" "$(address_row)"
+	run -0 bounce-render --from office@example.org -t "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/in.tsv"
+	assert_line --regexp '^Message-ID: <[0-9.]+[0-9a-f]{8}@example\.org>$'
+}

@@ -1,0 +1,228 @@
+/* Unit tests for the rules: required literals, loading errors, precedence, groups, and the
+ * prefilter never changing an answer. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "rules.h"
+#include "rx.h"
+#include "unit.h"
+#include "util.h"
+
+#define SHARE_RULES "share/rules"
+#define CASES "tests/fixtures/classify/cases.tsv"
+
+/* The literals of a pattern joined by '|', or "*" when none are claimed. */
+static char *
+literals(const char *pattern)
+{
+	char **lit, *out;
+	size_t n = rx_literals(pattern, 3, &lit);
+	struct rb_buf b = { 0 };
+
+	rb_buf_adds(&b, n ? "" : "*");
+	for (size_t i = 0; i < n; i++) {
+		rb_buf_printf(&b, "%s%s", i ? "|" : "", lit[i]);
+		free(lit[i]);
+	}
+	free(lit);
+	out = rb_xstrdup(b.data);
+	rb_buf_free(&b);
+	return out;
+}
+
+static void
+test_literals(void)
+{
+	static const struct { const char *pattern, *want; } cases[] = {
+		{ "User Unknown", "user unknown" },
+		{ "^5\\.1\\.1$", "5.1.1" },
+		{ "mailbox ?full|over quota", "mailbox|over quota" },
+		{ "user(?:name)? (?:is )?(?:unknown|not found)", "unknown|not found" },
+		{ "(?:^|\\.)google\\.com$", "google.com" },
+		{ "colou?r", "colo" },
+		{ "\\bspam(?!haus)", "spam" },
+		{ "(?<!sender )address rejected", "address rejected" },
+		{ "(?i)no such user", "no such user" },
+		{ "[a-z]+ unknown", " unknown" },
+		{ "ab|cd", "*" },              /* too short to be worth a lookup */
+		{ "a.b.c", "*" },
+		{ "x\\d+y", "*" },
+		{ "foo\\Qbar", "*" },          /* quoting is not followed: claim nothing */
+		{ "\\x41bcdef", "*" },
+		{ "(unclosed", "*" },
+		{ "abc|.*", "*" },             /* one branch can match anything */
+		{ "(?:abcd)?efgh", "efgh" },
+		{ "(?:abcd)+", "abcd" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = literals(cases[i].pattern);
+
+		CHECK_STR(got, cases[i].want);
+		free(got);
+	}
+}
+
+static int
+load(const char *text)
+{
+	struct rules *rs = rules_new();
+	int rc = rules_load_string(rs, "test", text);
+
+	if (rc == 0)
+		rc = rules_compile(rs);
+	rules_free(rs);
+	return rc;
+}
+
+static void
+test_load_errors(void)
+{
+	CHECK_INT(load("a\tuserunknown\tdiagnostic\tuser unknown\n"), 0);
+	CHECK_INT(load("# only a comment\n\n"), 0);
+	CHECK_INT(load("a\tuserunknown\tdiagnostic\tfoo(bar\n"), -1);
+	CHECK_INT(load("a\tnosuchreason\tdiagnostic\tx\n"), -1);
+	CHECK_INT(load("a\tuserunknown\tDiagnostic\tx\n"), -1);
+	CHECK_INT(load("a\tuserunknown\tdiagnostic\n"), -1);
+	CHECK_INT(load("a\tuserunknown\tdiagnostic@nogroup\tx\n"), -1);
+	CHECK_INT(load("@g\t(\n"), -1);
+	CHECK_INT(load("@g:Bad\tx\n"), -1);
+	CHECK_INT(load("@g\tgoogle\\.com$\na\tsuspend\tdiagnostic@g\tdisabled\n"), 0);
+}
+
+/* Classify one record of the columns below; returns the rule id or "". */
+static const char *
+classify(struct rules *rs, const char *status, const char *remote, const char *recipient, const char *diag)
+{
+	static char *cols[] = { "status", "remote_mta", "recipient", "diagnostic" };
+	char *field[4];
+	size_t flen[4];
+	const struct rule *r;
+
+	field[0] = (char *)status, field[1] = (char *)remote, field[2] = (char *)recipient, field[3] = (char *)diag;
+	for (int i = 0; i < 4; i++)
+		flen[i] = strlen(field[i]);
+	rules_bind(rs, cols, 4);
+	r = rules_match(rs, field, flen);
+	return r ? r->id : "";
+}
+
+static void
+test_precedence_and_groups(void)
+{
+	struct rules *rs = rules_new();
+
+	CHECK_INT(rules_load_string(rs, "admin",
+		"admin\tfiltered\tdiagnostic\tuser unknown.*example\\.net\n"), 0);
+	CHECK_INT(rules_load_string(rs, "shipped",
+		"@google\t(?:^|\\.)google\\.com$\n"
+		"@nostatus:status\t^$\n"
+		"g\tsuspend\tdiagnostic@google\tis disabled\n"
+		"s\tuserunknown\tstatus\t^5\\.1\\.1$\n"
+		"n\tfiltered\tdiagnostic@nostatus\tuser unknown\n"
+		"late-first\tmailboxfull\tdiagnostic\tfull\n"
+		"t\tuserunknown\tdiagnostic\tuser unknown\n"
+		"d\thostunknown\trecipient_domain\t^nx\\.\n"), 0);
+	CHECK_INT(rules_compile(rs), 0);
+	CHECK_STR(classify(rs, "5.1.1", "", "a@example.net", "user unknown at example.net"), "admin");
+	CHECK_STR(classify(rs, "5.1.1", "", "a@example.org", "user unknown"), "s");
+	CHECK_STR(classify(rs, "", "", "a@example.org", "user unknown"), "n");
+	CHECK_STR(classify(rs, "5.0.0", "", "a@example.org", "user unknown"), "t");
+	/* Order decides, not the place of the match in the text. */
+	CHECK_STR(classify(rs, "5.0.0", "", "a@example.org", "mailbox full: user unknown"), "late-first");
+	CHECK_STR(classify(rs, "5.0.0", "", "a@example.org", "user unknown; mailbox full"), "late-first");
+	/* A host group is in view through the remote host or the recipient's domain. */
+	CHECK_STR(classify(rs, "5.2.1", "aspmx.l.google.com", "a@example.org", "account is disabled"), "g");
+	CHECK_STR(classify(rs, "5.2.1", "", "a@google.com", "account is disabled"), "g");
+	CHECK_STR(classify(rs, "5.2.1", "mx.example.org", "a@example.org", "account is disabled"), "");
+	CHECK_STR(classify(rs, "", "", "a@nx.example", ""), "d");
+	rules_free(rs);
+}
+
+/* Every case of the table and many variations: the same answer with and without the
+ * prefilter. */
+static void
+test_prefilter_equivalence(void)
+{
+	static const char *statuses[] = { "", "5.0.0", "5.1.1", "5.7.1", "4.4.7", "5.0.911" };
+	static const char *remotes[] = { "", "gmail-smtp-in.l.google.com", "mx.cox.net", "mx3.qq.com", "lsean.ezweb.ne.jp" };
+	struct rules *rs = rules_new();
+	FILE *fp;
+	char line[4096];
+	int compared = 0, differ = 0;
+
+	CHECK_INT(rules_load(rs, SHARE_RULES), 0);
+	CHECK_INT(rules_compile(rs), 0);
+	CHECK((fp = fopen(CASES, "r")) != NULL);
+	while (fp && fgets(line, sizeof line, fp)) {
+		char *col[11], *p = line;
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		while (n < 11 && p) {
+			col[n++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = '\0';
+		}
+		if (n < 7)
+			continue;
+		for (size_t s = 0; s < sizeof statuses / sizeof statuses[0]; s++)
+			for (size_t r = 0; r < sizeof remotes / sizeof remotes[0]; r++) {
+				const char *with, *without;
+
+				rules_prefilter(rs, true);
+				with = classify(rs, statuses[s], remotes[r], col[5], col[6]);
+				rules_prefilter(rs, false);
+				without = classify(rs, statuses[s], remotes[r], col[5], col[6]);
+				compared++;
+				if (strcmp(with, without) != 0) {
+					differ++;
+					fprintf(stderr, "prefilter changes \"%s\" (status %s, host %s): %s, not %s\n",
+						col[6], statuses[s], remotes[r], with, without);
+				}
+			}
+	}
+	if (fp)
+		fclose(fp);
+	CHECK(compared > 500);
+	CHECK_INT(differ, 0);
+	rules_free(rs);
+}
+
+static void
+test_vocabulary(void)
+{
+	CHECK_STR(rules_reason("userunknown")->category, "address");
+	CHECK_INT(rules_reason("userunknown")->code, 911);
+	CHECK(rules_reason("userunknown")->hard);
+	CHECK_STR(rules_reason("mesgtoobig")->category, "blocked");
+	CHECK_STR(rules_reason("expired")->category, "transient");
+	CHECK_STR(rules_reason("feedback")->category, "complaint");
+	CHECK_STR(rules_reason("vacation")->category, "ignore");
+	CHECK(rules_reason("nosuchreason") == NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	rb_init(argv[0]);
+	/* Loading errors are reported on stderr; they are expected here, so hide them. */
+	int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+
+	if (saved < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+		return 2;
+	test_load_errors();
+	fflush(stderr);
+	if (dup2(saved, 2) < 0)
+		return 2;
+	close(saved);
+	close(devnull);
+	test_literals();
+	test_precedence_and_groups();
+	test_prefilter_equivalence();
+	test_vocabulary();
+	return unit_done("test_rules");
+}
