@@ -50,6 +50,13 @@ check_render() {
 	assert_stat rendered "$(printf '%s\n' "$output" | grep -c '^From ' || true)"
 }
 
+check_summary() {
+	local in="$BATS_TEST_TMPDIR/$1"
+	need_prog bounce-summary
+	run --separate-stderr bounce-summary --stats "$in"
+	assert_stat records "$(($(data_lines "$in") - $(stat_of malformed_and_skipped)))"
+}
+
 @test "examples: classify: records in = out + bad" {
 	need_examples
 	pipeline_inputs "$EXAMPLES/archive.mbox"
@@ -75,6 +82,13 @@ check_render() {
 	check_classify x.tsv
 	check_join c.tsv
 	check_render j.tsv
+	check_summary j.tsv
+}
+
+@test "examples: summary: records + malformed = lines read" {
+	need_examples
+	pipeline_inputs "$EXAMPLES/archive.mbox"
+	check_summary c.tsv
 }
 
 @test "broken records: the ones skipped are counted as bad" {
@@ -84,4 +98,6 @@ check_render() {
 	assert_stat bad 2
 	check_join broken.tsv
 	assert_stat records_skipped 2
+	check_summary broken.tsv
+	assert_stat malformed_and_skipped 2
 }
