@@ -2,7 +2,8 @@
 #
 #   make -f fuzz/fuzz.mk FUZZ_SECONDS=600 run   fuzz each harness in turn, fail on a crash
 #   make -f fuzz/fuzz.mk smoke                  each harness over its seeds, then 10 seconds
-#   make -f fuzz/fuzz.mk run-tsv                one harness (also build-tsv, seeds-tsv)
+#   make -f fuzz/fuzz.mk run-tsv                one harness (also seeds-tsv)
+#   make -f fuzz/fuzz.mk FUZZ_FORK=1 FUZZ_SECONDS=600 run-mbox   go on past crashes
 #   make -f fuzz/fuzz.mk regress                replay tests/fixtures/hostile/crashes/<harness>/*
 #
 # A harness is built only when the common/*.c files it needs exist, so the file can be used
@@ -100,20 +101,28 @@ seeds-%:
 	done
 
 # One harness for FUZZ_SECONDS.  New inputs go to corpus/, crash reproducers (crash-*,
-# leak-*, timeout-*, oom-*) next to it; the summary line gives time, executions and crashes.
+# leak-*, timeout-*, oom-*) next to it; the summary line gives time, executions and the
+# reproducers this run wrote.  FUZZ_FORK=1 (long runs) goes on past a crash in a child
+# process, so one finding does not end the run.
+FORK_FLAGS := $(if $(filter 1,$(FUZZ_FORK)),-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 run-%: $(BIN)/fuzz_% seeds-%
 	@echo "fuzz: $* for $(FUZZ_SECONDS) s (max_len $(MAXLEN_$*))"
-	@cd $(WORK)/$* && rc=0; \
+	@cd $(WORK)/$* && rc=0 && touch .start && \
 	$(NICE) ../../bin/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(MAXLEN_$*) \
-		-rss_limit_mb=2048 -timeout=30 -close_fd_mask=3 -artifact_prefix=./ \
+		-rss_limit_mb=2048 -timeout=30 -close_fd_mask=3 -artifact_prefix=./ $(FORK_FLAGS) \
 		$(if $(wildcard fuzz/$*.dict),-dict=../../$*.dict) \
 		corpus seeds > log 2>&1 || rc=$$?; \
-	execs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' log); \
-	secs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' log); \
-	crashes=$$(ls | grep -c -E '^(crash|leak|timeout|oom|slow-unit)-' || true); \
-	echo "fuzz: $*: $${secs:-?} s, $${execs:-?} execs, corpus $$(ls corpus | wc -l), exit $$rc, reproducers $$crashes"; \
-	if [ $$rc -ne 0 ]; then grep -m1 -E 'ERROR|SUMMARY|runtime error' log; \
-		echo "fuzz: $*: see $(WORK)/$*/log"; exit 1; fi
+	if grep -q '^Done [0-9]* runs' log; then \
+		execs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' log); \
+		secs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' log); \
+	else \
+		execs=$$(sed -n 's/^#\([0-9]*\): cov:.* time: \([0-9]*\)s.*/\1/p' log | tail -1); \
+		secs=$$(sed -n 's/^#\([0-9]*\): cov:.* time: \([0-9]*\)s.*/\2/p' log | tail -1); \
+	fi; \
+	new=$$(find . -maxdepth 1 -newer .start -type f | sed -n 's|^\./\(crash\|leak\|timeout\|oom\|slow-unit\)-|&|p' | wc -l); \
+	echo "fuzz: $*: $${secs:-?} s, $${execs:-?} execs, corpus $$(ls corpus | wc -l), exit $$rc, reproducers $$new"; \
+	if [ $$rc -ne 0 ] || [ $$new -ne 0 ]; then grep -m3 -E '^==.*ERROR|^SUMMARY|runtime error' log; \
+		echo "fuzz: $*: see $(WORK)/$*/log and the reproducers there"; exit 1; fi
 
 run: all
 	@$(if $(WAITING),echo "fuzz: not built yet (sources missing): $(WAITING)";) \
