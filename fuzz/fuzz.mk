@@ -119,7 +119,7 @@ run-%: $(BIN)/fuzz_% seeds-%
 		execs=$$(sed -n 's/^#\([0-9]*\): cov:.* time: \([0-9]*\)s.*/\1/p' log | tail -1); \
 		secs=$$(sed -n 's/^#\([0-9]*\): cov:.* time: \([0-9]*\)s.*/\2/p' log | tail -1); \
 	fi; \
-	new=$$(find . -maxdepth 1 -newer .start -type f | sed -n 's|^\./\(crash\|leak\|timeout\|oom\|slow-unit\)-|&|p' | wc -l); \
+	new=$$(find . -maxdepth 1 -newer .start -type f | grep -cE '^\./(crash|leak|timeout|oom|slow-unit)-' || true); \
 	echo "fuzz: $*: $${secs:-?} s, $${execs:-?} execs, corpus $$(ls corpus | wc -l), exit $$rc, reproducers $$new"; \
 	if [ $$rc -ne 0 ] || [ $$new -ne 0 ]; then grep -m3 -E '^==.*ERROR|^SUMMARY|runtime error' log; \
 		echo "fuzz: $*: see $(WORK)/$*/log and the reproducers there"; exit 1; fi
