@@ -1,6 +1,7 @@
-/* Fuzz the recipient-list loader: the input is a CSV file, loaded strictly and leniently
- * with the delimiter detected and forced; then every loaded address must be found again
- * by the join's lookup. */
+/* Fuzz the recipient-list loader: the input is a CSV file, loaded strictly or leniently,
+ * the delimiter detected or forced (the input's length picks which: each load sets up a
+ * 4 MB arena, so one load per input keeps the runs fast); then every loaded address must
+ * be found again by the join's lookup. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		load(data, size, &opts[i]);
+	load(data, size, &opts[size % (sizeof opts / sizeof opts[0])]);
 	return 0;
 }
