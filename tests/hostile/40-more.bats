@@ -83,3 +83,18 @@ load hostile
 	assert_equal "${stderr_lines[0]}" "bounce-render: $t/address.eml: template larger than 1048576 bytes"
 	assert_equal "$output" ""
 }
+
+@test "classify: a 1 MB rules file of long literals: loaded within the memory bound" {
+	need_prog bounce-classify
+	open_bug "the rules' literal scanner keeps a dense table: a 1 MB rules file of literals takes 570 MB"
+	python3 - >"$BATS_TEST_TMPDIR/big.rules" <<'PY'
+import random
+random.seed(1)
+letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+for r in range(50):
+    print("big%d\tuserunknown\tdiagnostic\t%s" % (r, "".join(random.choice(letters) for _ in range(20000))))
+PY
+	run -0 --separate-stderr bounded bounce-classify -r "$BATS_TEST_TMPDIR/big.rules" "$HOSTILE_FIXTURES/extracted.tsv"
+	assert_bounded_memory
+	assert_equal "$(column_of recipient | wc -l)" 2
+}
