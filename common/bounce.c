@@ -2,6 +2,7 @@
 #include "bounce.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "dsn.h"
 #include "mime.h"
+#include "scan.h"
 #include "util.h"
 
 /* At most this many recipients are taken from one notice (hostile input). */
@@ -54,6 +56,7 @@ static const char *const failure_words[] = {
 	"did not reach", "delivery problem", "following address", "following recipient",
 	"rejected by", "no such user", "was not delivered", "couldn't be delivered",
 	"mailbox full", "mailbox is full", "message could not", "returned mail",
+	"not a member", "are not member",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* 送信できません */
 	"\xe5\xa4\xb1\xe6\x95\x97", /* 失敗 */
 	"\xd0\xbd\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb6\xd0\xb5\xd1\x82 \xd0\xb1\xd1\x8b\xd1\x82\xd1\x8c \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2", /* не может быть достав */
@@ -99,6 +102,14 @@ static const char *const rcpt_phrases[] = {
 	"\xe5\xae\x9b\xe5\x85\x88", /* 宛先 */
 };
 
+/* Lines that announce the reason, written on the lines after them (lower-cased). */
+static const char *const reason_markers[] = {
+	"the response was:", "the response from the remote server was:", "error message below:",
+	"non-delivered information", "for the following reason:", "the reason for the problem:",
+	"server message", "technical details of permanent failure:",
+	"technical details of temporary failure:", "could not be delivered because of",
+};
+
 /* Which software wrote a plain-text notice: lower-cased substrings of the header block
  * or the text, first match wins. */
 static const struct {
@@ -139,6 +150,11 @@ static const struct {
 	{"imail", "imailserver"},
 	{"smtpd32", "imailserver"},
 	{"javamail", "apachejames"},
+	{"x-mlserver: fml", "fml"},
+	{"x-sef-processed", "surfcontrol"},
+	{"the following recipients were affected", "mailmarshalsmtp"},
+	{"vtext.", "verizon"},
+	{"informations de diagnostic pour les administrateurs", "exchange2007"},
 	{"mail delivery software", "exim"},
 	{"the following addresses had permanent fatal errors", "sendmail"},
 	{"transcript of session follows", "sendmail"},
@@ -169,16 +185,37 @@ contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-static bool
-any_of(const char *lc, const char *const *list, size_t n)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A table of lower-cased markers compiled into one automaton (scan.h), on first use: every
+ * search of a table is then one pass over the text, which it lower-cases as it reads. */
+static const struct scan_set *
+set_of(const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strstr(lc, list[i]))
-			return true;
-	return false;
+	static struct {
+		const char *const *list;
+		size_t n;
+		struct scan_set *set;
+	} cache[32];
+	static size_t ncache;
+
+	for (size_t i = 0; i < ncache; i++)
+		if (cache[i].list == list && cache[i].n == n)
+			return cache[i].set;
+	if (ncache == NELEM(cache))
+		rb_die(RB_EXIT_FATAL, "too many marker tables");
+	cache[ncache].list = list;
+	cache[ncache].n = n;
+	cache[ncache].set = scan_set_new(list, n);
+	return cache[ncache++].set;
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* Does s[0..len) (up to a NUL), lower-cased, contain one of the markers? */
+static bool
+any_in(const char *s, size_t len, const char *const *list, size_t n)
+{
+	return s && scan_set_any(set_of(list, n), s, len);
+}
 
 static char *
 lowercase_dup(const char *s, size_t n)
@@ -639,18 +676,13 @@ common_header(const struct line *l)
  * and a short lead ("the ", "a ") may come first; a marker deep inside a sentence
  * ("delete your own text from the attached returned message") is not one. */
 static bool
-marker_line(const char *lc, const char *const *list, size_t n)
+marker_line(const char *s, size_t len, const char *const *list, size_t n)
 {
-	const char *p = lc;
+	size_t i = 0;
 
-	while (*p && !isalnum((unsigned char)*p) && (unsigned char)*p < 0x80)
-		p++;
-	for (size_t i = 0; i < n; i++) {
-		const char *m = strstr(p, list[i]);
-		if (m && m - p <= 12)
-			return true;
-	}
-	return false;
+	while (i < len && s[i] && !isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+		i++;
+	return scan_set_starts_within(set_of(list, n), s + i, len - i, 12);
 }
 
 /* Index of the first line of the returned message in the text, or n. */
@@ -659,11 +691,9 @@ find_cut(const struct line *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].n > 0 && v[i].n < 100) {
-			char *lc = lowercase_dup(v[i].s, v[i].n);
-			bool hit = marker_line(lc, returned_markers, NELEM(returned_markers)) &&
-			    strstr(lc, "was received") == NULL;
-			free(lc);
-			if (hit)
+			static const char *const received[] = {"was received"};
+			if (marker_line(v[i].s, v[i].n, returned_markers, NELEM(returned_markers)) &&
+			    !any_in(v[i].s, v[i].n, received, 1))
 				return i;
 		}
 		/* a header block at column 0: "Received:", or header lines in a row of which
@@ -743,18 +773,24 @@ recipient_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 static bool
 phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 {
-	char *lc = lowercase_dup(l->s, l->n);
+	static const char *const mail_from[] = {"mail from"};
+	size_t first[NELEM(rcpt_phrases)], mf = SIZE_MAX;
 	bool found = false;
 
+	for (size_t k = 0; k < NELEM(rcpt_phrases); k++)
+		first[k] = SIZE_MAX;
+	/* the first place of every phrase, in one pass */
+	if (!scan_set_first(set_of(rcpt_phrases, NELEM(rcpt_phrases)), l->s, l->n, first))
+		return false;
+	scan_set_first(set_of(mail_from, 1), l->s, l->n, &mf);
 	for (size_t k = 0; k < NELEM(rcpt_phrases) && !found; k++) {
-		const char *p = strstr(lc, rcpt_phrases[k]);
-		if (p == NULL)
+		if (first[k] == SIZE_MAX)
 			continue;
-		size_t off = (size_t)(p - lc) + strlen(rcpt_phrases[k]), a, e;
+		size_t off = first[k] + strlen(rcpt_phrases[k]), a, e;
 		/* the address must follow the phrase closely */
 		if (!find_addr(l->s + off, l->n - off, &a, &e) || a > 12)
 			continue;
-		if (strstr(lc, "mail from") && strstr(lc, "mail from") < p)
+		if (mf < first[k])
 			continue;
 		*as = off + a;
 		*ae = off + e;
@@ -763,7 +799,6 @@ phrase_line(const struct line *l, size_t *as, size_t *ae, size_t *rest)
 			(*rest)++;
 		found = true;
 	}
-	free(lc);
 	return found;
 }
 
@@ -811,6 +846,45 @@ mentions(const struct line *l, const char *addr)
 	return false;
 }
 
+/* A heading of decoration: "----- Non-delivered information -----", "=====". */
+static bool
+decoration_line(const struct line *l)
+{
+	size_t i = 0;
+
+	while (i < l->n && isspace((unsigned char)l->s[i]))
+		i++;
+	return l->n - i >= 3 && strchr("-=*#", l->s[i]) && l->s[i + 1] == l->s[i] && l->s[i + 2] == l->s[i];
+}
+
+/* The lines after a line that announces the reason ("The response was:"), into para;
+ * with coded, only those that carry an SMTP reply or status code.  False when the notice
+ * has no such line before the returned message. */
+static bool
+announced_reason(const struct line *v, size_t cut, bool coded, struct rb_buf *para)
+{
+	char code[8], st[16];
+
+	for (size_t i = 0; i < cut; i++) {
+		if (v[i].n == 0 || v[i].n >= 100)
+			continue;
+		if (!marker_line(v[i].s, v[i].n, reason_markers, NELEM(reason_markers)))
+			continue;
+		size_t j = i + 1;
+		while (j < cut && j < i + 3 && (blank_line(&v[j]) || decoration_line(&v[j])))
+			j++;
+		rb_buf_clear(para);
+		for (size_t k = j; k < cut && k < j + 6 && !blank_line(&v[k]); k++) {
+			rb_buf_add(para, v[k].s, v[k].n);
+			rb_buf_addc(para, ' ');
+		}
+		if (para->len && (!coded || find_smtp_code(S(para), code) ||
+		    find_status(S(para), st, sizeof st)))
+			return true;
+	}
+	return false;
+}
+
 /* The diagnostic for a recipient found at line i: the rest of its line and the lines after
  * it up to an empty line or the next recipient; when that says nothing, a line of a session
  * transcript that names the recipient with a reply code, then (the only recipient of the
@@ -839,6 +913,18 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	/* "because:" only announces the reason */
 	if (letters && out->len < 40 && out->data[out->len - 1] == ':')
 		letters = false;
+	/* the reason announced on a line of its own with a code ("Error message below:") */
+	if (!letters || alone) {
+		struct rb_buf para = {0};
+		bool hit = announced_reason(v, cut, true, &para);
+		if (hit) {
+			rb_buf_clear(out);
+			rb_buf_add(out, para.data, para.len);
+		}
+		rb_buf_free(&para);
+		if (hit)
+			return;
+	}
 	/* a transcript line naming this recipient: "<<< 550 <a@b>... User unknown" */
 	for (i = 0; i < cut; i++) {
 		if (i == c->line || !mentions(&v[i], c->addr) || !code_line(&v[i]))
@@ -868,11 +954,21 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 	}
 	if (letters)
 		return;
-	/* the next paragraph, or the one after it when that only announces it ("because:") */
+	/* the reason announced on a line of its own ("Non-delivered information") */
+	if (announced_reason(v, cut, false, out))
+		return;
+	/* the next paragraph, or the one after it when that only announces it ("because:");
+	 * a list of recipients one a line shares the paragraph after the list */
 	i = c->line + 1;
+	if (next && next->line == i) {
+		size_t as, ae, rest;
+		while (i < cut && recipient_line(&v[i], &as, &ae, &rest))
+			i++;
+		end = cut;
+	}
 	for (int para = 0; para < 2; para++) {
 		rb_buf_clear(out);
-		for (; i < end && blank_line(&v[i]); i++)
+		for (; i < end && (blank_line(&v[i]) || decoration_line(&v[i])); i++)
 			;
 		for (; i < end && !blank_line(&v[i]) && out->len < MAX_DIAG; i++) {
 			rb_buf_add(out, v[i].s, v[i].n);
@@ -884,9 +980,12 @@ diagnostic_for(const struct line *v, size_t cut, const struct cand *c, const str
 			break;
 	}
 	/* the reason written just above the address ("User not listed in ...\naddr") */
-	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) &&
+	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) && !decoration_line(&v[c->line - 1]) &&
 	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions(&v[c->line - 1], c->addr))
 		rb_buf_add(out, v[c->line - 1].s, v[c->line - 1].n);
+	/* the line itself, when it says more than the address ("Unknown user: a@b") */
+	if (out->len == 0 && v[c->line].n > strlen(c->addr) + 8)
+		rb_buf_add(out, v[c->line].s, v[c->line].n);
 }
 
 /* A recipient named only elsewhere (X-Failed-Recipients, a report): the first line of the
@@ -948,17 +1047,14 @@ struct top {
 static bool
 delay_notice(const struct top *t, const struct line *v, size_t cut)
 {
-	char *lc = lowercase_dup(S(&t->subject), t->subject.len);
-	bool delay = any_of(lc, delay_words, NELEM(delay_words)), final = false;
+	bool delay = any_in(S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
+	bool final = false;
 
-	free(lc);
 	for (size_t i = 0; i < cut && i < 200 && !final; i++) {
-		lc = lowercase_dup(v[i].s, v[i].n);
-		if (any_of(lc, delay_words, NELEM(delay_words)))
+		if (any_in(v[i].s, v[i].n, delay_words, NELEM(delay_words)))
 			delay = true;
-		if (any_of(lc, permanent_words, NELEM(permanent_words)))
+		if (any_in(v[i].s, v[i].n, permanent_words, NELEM(permanent_words)))
 			final = true;
-		free(lc);
 	}
 	return delay && !final;
 }
@@ -1058,17 +1154,21 @@ scan_text(const struct top *t, struct scan *sc, struct bounce_result *res, bool 
 static const char *
 mta_name(const struct top *t, const struct scan *sc)
 {
-	char *h = lowercase_dup(t->hdr, t->hlen);
-	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len;
-	char *x = lowercase_dup(S(&sc->text), tl);
-	const char *name = NULL;
+	static const char *markers[NELEM(mta_markers)];
+	size_t tl = sc->text.len > 4096 ? 4096 : sc->text.len, first[NELEM(mta_markers)];
 
-	for (size_t i = 0; i < NELEM(mta_markers) && name == NULL; i++)
-		if (strstr(x, mta_markers[i].marker) || strstr(h, mta_markers[i].marker))
-			name = mta_markers[i].mta;
-	free(h);
-	free(x);
-	return name ? name : "unknown";
+	if (markers[0] == NULL)
+		for (size_t i = 0; i < NELEM(mta_markers); i++)
+			markers[i] = mta_markers[i].marker;
+	/* the first marker of the table found in the text or the header block */
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		first[i] = SIZE_MAX;
+	scan_set_first(set_of(markers, NELEM(markers)), S(&sc->text), tl, first);
+	scan_set_first(set_of(markers, NELEM(markers)), t->hdr, t->hlen, first);
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		if (first[i] != SIZE_MAX)
+			return mta_markers[i].mta;
+	return "unknown";
 }
 
 static void
@@ -1093,10 +1193,11 @@ read_top(const char *msg, size_t len, struct top *t)
 	    strstr(lc, "mail delivery") || strstr(lc, "mail.delivery") || strstr(lc, "mailer daemon") ||
 	    strstr(lc, "ndr administrator") || strstr(lc, "mail deliver") ||
 	    strstr(lc, "post_master") || strstr(lc, "mailerdaemon");
+	/* a list manager returning a post (fml: X-MLServer, From: list-admin@) */
+	if (!t->daemon && strstr(lc, "-admin@") && mime_header(msg, t->hlen, "X-MLServer", &v))
+		t->daemon = true;
 	free(lc);
-	lc = lowercase_dup(S(&t->subject), t->subject.len);
-	t->subject_hit = any_of(lc, bounce_subjects, NELEM(bounce_subjects));
-	free(lc);
+	t->subject_hit = any_in(S(&t->subject), t->subject.len, bounce_subjects, NELEM(bounce_subjects));
 	t->auto_replied = contains_ci(S(&t->autosub), "auto-replied");
 	rb_buf_free(&v);
 }
@@ -1114,12 +1215,40 @@ free_top(struct top *t)
 	free(t->to_addr);
 }
 
+/* Was the message sent with the null reverse path of notices (Return-Path: <>)? */
+static bool
+null_sender(const struct top *t)
+{
+	struct rb_buf v = {0};
+	bool yes = mime_header(t->hdr, t->hlen, "Return-Path", &v) && strcmp(S(&v), "<>") == 0;
+
+	rb_buf_free(&v);
+	return yes;
+}
+
+/* A reply written by a person: "Re:", "AW:", "SV:" in front of the subject, and not from
+ * a mailer-daemon.  (A forwarded notice, "Fwd: Returned mail", still tells of a failure.) */
+static bool
+person_reply(const struct top *t)
+{
+	static const char *const leads[] = {"re:", "aw:", "sv:"};
+	const char *s = S(&t->subject);
+
+	if (t->daemon)
+		return false;
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; i < NELEM(leads); i++)
+		if (strncasecmp(s, leads[i], strlen(leads[i])) == 0)
+			return true;
+	return false;
+}
+
 static bool
 is_autoreply(const struct top *t)
 {
 	struct rb_buf v = {0};
 	bool yes = t->auto_replied;
-	char *lc;
 
 	if (mime_header(t->hdr, t->hlen, "X-Autoreply", &v) ||
 	    mime_header(t->hdr, t->hlen, "X-Autorespond", &v) ||
@@ -1130,10 +1259,8 @@ is_autoreply(const struct top *t)
 	if (mime_header(t->hdr, t->hlen, "X-Auto-Response-Suppress", &v) && t->subject.len &&
 	    strncasecmp(S(&t->subject), "Automatic reply", 15) == 0)
 		yes = true;
-	lc = lowercase_dup(S(&t->subject), t->subject.len);
-	if (any_of(lc, autoreply_subjects, NELEM(autoreply_subjects)))
+	if (any_in(S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
 		yes = true;
-	free(lc);
 	rb_buf_free(&v);
 	return yes && !t->daemon;
 }
@@ -1147,14 +1274,169 @@ feedback_records(const struct top *t, struct scan *sc, struct bounce_result *res
 	if (mime_header(S(&sc->feedback), sc->feedback.len, "Original-Rcpt-To", &v) ||
 	    mime_header(S(&sc->feedback), sc->feedback.len, "Removal-Recipient", &v))
 		a = addr_in(S(&v));
+	/* a complaint of Hotmail's JMRP: the returned message names whom it was for */
+	if (a == NULL && mime_header(S(&sc->orig), sc->orig.len, "X-HmXmrOriginalRecipient", &v))
+		a = addr_in(S(&v));
 	if (a == NULL && mime_header(S(&sc->orig), sc->orig.len, "To", &v))
 		a = addr_in(S(&v));
-	mime_header(S(&sc->feedback), sc->feedback.len, "Feedback-Type", &type);
+	if (!mime_header(S(&sc->feedback), sc->feedback.len, "Feedback-Type", &type))
+		rb_buf_add(&type, "abuse", 5);
 	add_rec(res, a ? a : "", "feedback", NULL, S(&type), NULL);
+	/* a report on a message to several: one Original-Rcpt-To each */
+	for (const char *l = S(&sc->feedback); a && (l = strcasestr(l, "\nOriginal-Rcpt-To:")) != NULL;) {
+		l += 18;
+		const char *nl = strchr(l, '\n');
+		char *line = rb_xstrndup(l, nl ? (size_t)(nl - l) : strlen(l)), *b = addr_in(line);
+		if (b)
+			add_rec(res, b, "feedback", NULL, S(&type), NULL);
+		free(b);
+		free(line);
+	}
 	(void)t;
 	free(a);
 	rb_buf_free(&v);
 	rb_buf_free(&type);
+}
+
+/* ---- Amazon SES notifications (JSON, by SNS mail or event publishing) ---- */
+
+/* The end of the JSON value starting at p (a string, object, array or bare word). */
+static const char *
+json_skip(const char *p, const char *end)
+{
+	int depth = 0;
+	bool str = false;
+
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				str = false;
+		} else if (*p == '"') {
+			str = true;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth <= 0) {
+			return p + 1;
+		}
+	}
+	return end;
+}
+
+/* Where the value of "key" starts within s[0..n), or NULL. */
+static const char *
+json_value(const char *s, size_t n, const char *key)
+{
+	size_t k = strlen(key);
+	const char *end = s + n;
+
+	for (const char *p = s; p + k + 2 < end; p++) {
+		if (*p != '"' || strncmp(p + 1, key, k) != 0 || p[k + 1] != '"')
+			continue;
+		const char *q = p + k + 2;
+		while (q < end && isspace((unsigned char)*q))
+			q++;
+		if (q >= end || *q != ':')
+			continue;
+		for (q++; q < end && isspace((unsigned char)*q); q++)
+			;
+		return q < end ? q : NULL;
+	}
+	return NULL;
+}
+
+/* The string value of "key" in s[0..n), unescaped; "" when absent or not a string. */
+static char *
+json_string(const char *s, size_t n, const char *key)
+{
+	const char *v = json_value(s, n, key), *end = s + n;
+	struct rb_buf b = {0};
+
+	rb_buf_add(&b, "", 0);
+	if (v == NULL || *v != '"')
+		return b.data ? b.data : rb_xstrdup("");
+	for (v++; v < end && *v != '"'; v++) {
+		if (*v == '\\' && v + 1 < end) {
+			v++;
+			rb_buf_addc(&b, *v == 'n' || *v == 't' || *v == 'r' ? ' ' : *v);
+		} else {
+			rb_buf_addc(&b, *v);
+		}
+	}
+	return b.data ? b.data : rb_xstrdup("");
+}
+
+/* A notification of Amazon SES: {"notificationType":"Bounce","bounce":{...
+ * "bouncedRecipients":[{"emailAddress":...,"status":...,"diagnosticCode":...}]}}, or a
+ * complaint ("complainedRecipients").  Mail clients wrap the JSON at any character,
+ * so the lines are joined first.  True when the text was such a notification (a
+ * delivery notice gives no record). */
+static bool
+ses_json_records(const struct scan *sc, struct bounce_result *res)
+{
+	const char *t = S(&sc->text);
+	struct rb_buf j = {0};
+	char *type;
+	bool complaint;
+
+	while (isspace((unsigned char)*t))
+		t++;
+	if (*t != '{')
+		return false;
+	for (; *t; t++)
+		if (*t != '\n' && *t != '\r')
+			rb_buf_addc(&j, *t);
+	type = json_string(S(&j), j.len, "notificationType");
+	if (*type == '\0') {
+		free(type);
+		type = json_string(S(&j), j.len, "eventType");
+	}
+	complaint = strcmp(type, "Complaint") == 0;
+	if (strcmp(type, "Bounce") != 0 && !complaint) {
+		bool known = *type != '\0';
+		free(type);
+		rb_buf_free(&j);
+		return known;
+	}
+	free(type);
+	const char *end = S(&j) + j.len;
+	const char *arr = json_value(S(&j), j.len, complaint ? "complainedRecipients" : "bouncedRecipients");
+	char *ftype = complaint ? json_string(S(&j), j.len, "complaintFeedbackType") : NULL;
+	res->kind = complaint ? BOUNCE_FEEDBACK : BOUNCE_FAILURE;
+	for (const char *p = arr && *arr == '[' ? arr + 1 : end; p < end && *p != ']';) {
+		if (*p != '{') {
+			p++;
+			continue;
+		}
+		const char *e = json_skip(p, end);
+		size_t n = (size_t)(e - p);
+		char *a = json_string(p, n, "emailAddress"), *act = json_string(p, n, "action");
+		char *st = json_string(p, n, "status"), *dc = json_string(p, n, "diagnosticCode");
+		char *diag = dsn_strip_type(dc), *addr = addr_in(a);
+		if (addr && complaint)
+			add_rec(res, addr, "feedback", NULL, ftype && *ftype ? ftype : "abuse", NULL);
+		else if (addr)
+			add_rec(res, addr, *act ? act : "failed", st, diag, NULL);
+		free(a);
+		free(act);
+		free(st);
+		free(dc);
+		free(diag);
+		free(addr);
+		p = e;
+	}
+	free(ftype);
+	if (res->n > 0) {
+		res->mta = rb_xstrdup(complaint ? "feedback" : "amazonses");
+		res->subject = json_string(S(&j), j.len, "subject");
+		const char *h = json_value(S(&j), j.len, "commonHeaders");
+		res->message_id = h ? json_string(h, (size_t)(json_skip(h, end) - h), "messageId") : rb_xstrdup("");
+	} else {
+		res->kind = BOUNCE_NONE;
+	}
+	rb_buf_free(&j);
+	return true;
 }
 
 static void
@@ -1302,21 +1584,29 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 	report_dsn = strstr(lc, "multipart/report") && strstr(lc, "delivery-status");
 	report_fb = strstr(lc, "feedback-report") != NULL;
 	free(lc);
-	lc = lowercase_dup(S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len);
-	wording = any_of(lc, failure_words, NELEM(failure_words));
-	free(lc);
+	wording = any_in(S(&sc.text), sc.text.len > 8192 ? 8192 : sc.text.len, failure_words,
+	    NELEM(failure_words));
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
 	    (t.daemon && wording);
+	/* a person's reply ("Re: undeliverable mail?") that only talks about a bounce is no
+	 * notice */
+	if (person_reply(&t) && !report_dsn && !sc.has_dsn_part && t.failed.len == 0)
+		strong = wording = false;
 
-	if (sc.has_feedback || report_fb) {
+	if (sc.has_feedback || report_fb || strcasestr(S(&sc.orig), "\nX-HmXmrOriginalRecipient:") ||
+	    strncasecmp(S(&sc.orig), "X-HmXmrOriginalRecipient:", 25) == 0) {
 		res->kind = BOUNCE_FEEDBACK;
 		feedback_records(&t, &sc, res);
+	} else if (ses_json_records(&sc, res)) {
+		/* an Amazon SES notification, read whole */
 	} else {
 		dsn_records(&sc, res);
 		if (res->n == 0 && !sc.has_dsn_part) {
 			/* fields of a report written into a text part */
 			struct dsn_report inl = {0};
-			if (strcasestr(S(&sc.text), "Final-Recipient:") && dsn_parse(S(&sc.text), sc.text.len, &inl)) {
+			static const char *const final_rcpt[] = {"final-recipient:"};
+			if (any_in(S(&sc.text), sc.text.len, final_rcpt, 1) &&
+			    dsn_parse(S(&sc.text), sc.text.len, &inl)) {
 				struct dsn_report keep = sc.dsn;
 				sc.dsn = inl;
 				dsn_records(&sc, res);
@@ -1351,8 +1641,11 @@ analyse(const char *msg, size_t len, struct bounce_result *res, int depth)
 				res->kind = BOUNCE_AUTOREPLY;
 				add_rec(res, t.from_addr ? t.from_addr : "", "autoreply", NULL, "", NULL);
 				mime_header_text(msg, t.hlen, "Subject", &v);
-			} else if (strong && !t.auto_replied) {
-				res->kind = BOUNCE_FAILURE; /* a bounce without a recipient */
+			} else if (strong && !t.auto_replied && (t.daemon || report_dsn || sc.has_dsn_part ||
+			    t.failed.len > 0 || null_sender(&t))) {
+				/* a bounce without a recipient; a subject alone ("Delivery failed: your
+				 * parcel") from a person or a shop is not enough */
+				res->kind = BOUNCE_FAILURE;
 				add_rec(res, "", "failed", NULL, "", NULL);
 			} else {
 				bounce_result_free(res);
@@ -1419,37 +1712,31 @@ bounce_candidate(const char *hdr, size_t len, void *arg)
 	static const char *const header_markers[] = {
 		"x-failed-recipients:", "multipart/report", "auto-submitted:", "x-autoreply",
 		"x-autorespond", "precedence: auto_reply", "feedback-report", "delivery-status",
-		"x-ms-embedded-report", "x-mailer: amazon workmail",
+		"x-ms-embedded-report", "x-mailer: amazon workmail", "sns.amazonaws",
+		"aws notification message", "complaint about message from", "x-mlserver:",
 	};
 	struct rb_buf from = {0}, subj = {0}, rp = {0};
 	bool yes = false;
-	char *lc;
 
 	(void)arg;
-	lc = lowercase_dup(hdr, len);
-	yes = any_of(lc, header_markers, NELEM(header_markers));
-	free(lc);
+	yes = any_in(hdr, len, header_markers, NELEM(header_markers));
 	if (!yes) {
 		mime_header_text(hdr, len, "From", &from);
-		lc = lowercase_dup(S(&from), from.len);
-		yes = strstr(lc, "mailer-daemon") || strstr(lc, "postmaster") || strstr(lc, "mail delivery") ||
-		    strstr(lc, "mailer daemon") || strstr(lc, "mail.delivery") || strstr(lc, "ndr") ||
-		    strstr(lc, "post_master") || strstr(lc, "mailerdaemon") || strstr(lc, "mail deliver") ||
-		    from.len == 0;
-		free(lc);
+		static const char *const senders[] = {"mailer-daemon", "postmaster", "mail delivery",
+			"mailer daemon", "mail.delivery", "ndr", "post_master", "mailerdaemon",
+			"mail deliver"};
+		yes = any_in(S(&from), from.len, senders, NELEM(senders)) || from.len == 0;
 	}
 	if (!yes && mime_header(hdr, len, "Return-Path", &rp)) {
 		const char *p = S(&rp);
 		yes = strcmp(p, "<>") == 0 || contains_ci(p, "mailer-daemon");
 	}
 	if (!yes) {
+		static const char *const more[] = {"bounce", "failure", "error", "fail", "returned"};
 		mime_header_text(hdr, len, "Subject", &subj);
-		lc = lowercase_dup(S(&subj), subj.len);
-		yes = any_of(lc, bounce_subjects, NELEM(bounce_subjects)) ||
-		    any_of(lc, autoreply_subjects, NELEM(autoreply_subjects)) || strstr(lc, "bounce") ||
-		    strstr(lc, "failure") || strstr(lc, "error") || strstr(lc, "fail") ||
-		    strstr(lc, "returned");
-		free(lc);
+		yes = any_in(S(&subj), subj.len, bounce_subjects, NELEM(bounce_subjects)) ||
+		    any_in(S(&subj), subj.len, autoreply_subjects, NELEM(autoreply_subjects)) ||
+		    any_in(S(&subj), subj.len, more, NELEM(more));
 	}
 	rb_buf_free(&from);
 	rb_buf_free(&subj);

@@ -328,22 +328,27 @@ static size_t
 unquote(struct rb_buf *b, size_t from, size_t to)
 {
 	char *d = b->data;
-	size_t i = from, rd = from, wr = from, removed = 0;
+	size_t rd = from, wr = from, removed = 0, k = from;
+	bool line_start = from == 0 || d[from - 1] == '\n';
 
-	while (to - i >= 5) {
-		const char *q = memmem(d + i, to - i, "From ", 5);
-		if (q == NULL)
-			break;
-		size_t j = (size_t)(q - d), k = j;
-		while (k > from && d[k - 1] == '>')
-			k--;
-		if (k < j && (k == 0 || d[k - 1] == '\n')) {
-			memmove(d + wr, d + rd, k - rd);
-			wr += k - rd;
-			rd = k + 1;
-			removed++;
+	/* A quoted line starts with '>': look at line starts that have one (a line end then
+	 * '>', found 16 bytes at a time), and at from itself when it starts a line. */
+	while (k < to) {
+		if (line_start && d[k] == '>') {
+			size_t j = k;
+			while (j < to && d[j] == '>')
+				j++;
+			if (to - j >= 5 && memcmp(d + j, "From ", 5) == 0) {
+				memmove(d + wr, d + rd, k - rd);
+				wr += k - rd;
+				rd = k + 1;
+				removed++;
+			}
 		}
-		i = j + 5;
+		line_start = true;
+		if (to - k < 2)
+			break;
+		k += scan_pair(d + k, to - k, '\n', '>') + 1;
 	}
 	if (removed > 0) {
 		memmove(d + wr, d + rd, b->len - rd);

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -39,12 +40,17 @@ static void
 add_unfolded(struct rb_buf *out, const char *v, size_t n)
 {
 	size_t i, start = out->len;
+	char *d;
 
+	/* written in place: the result is never longer than the value */
+	rb_buf_reserve(out, n);
+	d = out->data + out->len;
 	for (i = 0; i < n; i++) {
 		if (v[i] == '\n' || v[i] == '\r')
 			continue;
-		rb_buf_addc(out, v[i] == '\t' ? ' ' : v[i]);
+		*d++ = v[i] == '\t' ? ' ' : v[i];
 	}
+	out->len = (size_t)(d - out->data);
 	while (out->len > start && isspace((unsigned char)out->data[out->len - 1]))
 		out->len--;
 	out->data[out->len] = '\0';
@@ -150,8 +156,11 @@ mime_b64_decode(const char *in, size_t len, struct rb_buf *out)
 	int bits = 0;
 	size_t i;
 
+	char *d;
+
+	/* every 4 input bytes give at most 3: written in place */
 	rb_buf_reserve(out, len / 4 * 3 + 3);
-	out->data[out->len] = '\0';
+	d = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		int v = b64_value((unsigned char)in[i]);
 		if (in[i] == '=') {
@@ -165,9 +174,11 @@ mime_b64_decode(const char *in, size_t len, struct rb_buf *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			rb_buf_addc(out, (char)((acc >> bits) & 0xff));
+			*d++ = (char)((acc >> bits) & 0xff);
 		}
 	}
+	out->len = (size_t)(d - out->data);
+	out->data[out->len] = '\0';
 }
 
 static int
@@ -186,12 +197,18 @@ void
 mime_qp_decode(const char *in, size_t len, struct rb_buf *out)
 {
 	size_t i;
+	char *d;
 
+	/* never longer than the input: written in place */
 	rb_buf_reserve(out, len);
-	out->data[out->len] = '\0';
+	d = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		if (in[i] != '=') {
-			rb_buf_addc(out, in[i]);
+			const char *eq = memchr(in + i, '=', len - i);
+			size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
+			memcpy(d, in + i, run);
+			d += run;
+			i += run - 1;
 			continue;
 		}
 		/* a soft line break: '=' then optional white space then the line end */
@@ -204,13 +221,15 @@ mime_qp_decode(const char *in, size_t len, struct rb_buf *out)
 		}
 		if (i + 2 < len + 0 && hex_value((unsigned char)in[i + 1]) >= 0 &&
 		    hex_value((unsigned char)in[i + 2]) >= 0) {
-			rb_buf_addc(out, (char)(hex_value((unsigned char)in[i + 1]) * 16 +
-			    hex_value((unsigned char)in[i + 2])));
+			*d++ = (char)(hex_value((unsigned char)in[i + 1]) * 16 +
+			    hex_value((unsigned char)in[i + 2]));
 			i += 2;
 			continue;
 		}
-		rb_buf_addc(out, '=');
+		*d++ = '=';
 	}
+	out->len = (size_t)(d - out->data);
+	out->data[out->len] = '\0';
 }
 
 bool
@@ -222,7 +241,11 @@ mime_valid_utf8(const char *s, size_t len)
 		unsigned char c = *p;
 		size_t n;
 		if (c < 0x80) {
+			/* ASCII runs eight bytes at a time */
+			uint64_t w;
 			p++;
+			while (e - p >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080u) == 0))
+				p += 8;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)

@@ -3,7 +3,11 @@
  * that pair is rare enough that the loop runs at the speed of the loads. */
 #include "scan.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -78,4 +82,307 @@ size_t
 scan_from_line(const char *p, size_t len, char nl)
 {
 	return scan_from_line_simd(p, len, nl);
+}
+
+#ifdef __SSE2__
+size_t
+scan_pair(const char *p, size_t len, char a, char b)
+{
+	const __m128i va = _mm_set1_epi8(a);
+	const __m128i vb = _mm_set1_epi8(b);
+	size_t i = 0;
+
+	while (len - i >= 17) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, va),
+			_mm_cmpeq_epi8(y, vb)));
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+	for (; i + 1 < len; i++)
+		if (p[i] == a && p[i + 1] == b)
+			return i;
+	return len;
+}
+#else
+size_t
+scan_pair(const char *p, size_t len, char a, char b)
+{
+	size_t i = 0;
+
+	while (i + 1 < len) {
+		const char *q = memchr(p + i, a, len - i - 1);
+		if (q == NULL)
+			break;
+		i = (size_t)(q - p);
+		if (q[1] == b)
+			return i;
+		i++;
+	}
+	return len;
+}
+#endif
+
+/* ---- sets of strings ---- */
+
+struct scan_set {
+	size_t n;            /* strings */
+	size_t words;        /* 64-bit words of a string mask */
+	size_t nstates;
+	unsigned nclass;     /* byte classes: 0 is "in no string", the rest one per distinct byte */
+	unsigned char cls[256];   /* text byte -> class, the byte lower-cased first */
+	/* States are numbered so that those where strings end come last, from first_out on,
+	 * and are kept premultiplied by nclass: row = state * nclass.  next[row + class] is
+	 * the next row; a row at or past out_row has strings ending there, listed in
+	 * masks[(row / nclass - first_out) * words ...]. */
+	uint32_t *next;
+	uint32_t out_row;
+	size_t first_out;
+	uint64_t *masks;
+	unsigned char *len;  /* length of each string */
+	size_t maxlen;       /* of the longest */
+};
+
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+struct scan_set *
+scan_set_new(const char *const *strings, size_t n)
+{
+	struct scan_set *s = rb_xcalloc(1, sizeof *s);
+	unsigned char seen[256] = {0}, bytecls[256] = {0};
+	size_t total = 1;
+
+	s->n = n;
+	s->words = n / 64 + 1;
+	s->len = rb_xmalloc(n ? n : 1);
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(strings[k]);
+		if (l == 0 || l > 255)
+			rb_die(RB_EXIT_FATAL, "scan_set_new: string %zu has length %zu", k, l);
+		s->len[k] = (unsigned char)l;
+		if (l > s->maxlen)
+			s->maxlen = l;
+		total += l;
+		for (size_t i = 0; i < l; i++)
+			seen[(unsigned char)strings[k][i]] = 1;
+	}
+	if (total > 65535)
+		rb_die(RB_EXIT_FATAL, "scan_set_new: %zu states is too many", total);
+	/* One class per byte that some string has; a text byte takes its lower-case's class,
+	 * so an upper-case byte in a string is never reached, as with strstr. */
+	s->nclass = 1;
+	for (unsigned c = 0; c < 256; c++)
+		if (seen[c])
+			bytecls[c] = (unsigned char)s->nclass++;
+	for (unsigned c = 1; c < 256; c++)
+		s->cls[c] = bytecls[ascii_lower((unsigned char)c)];
+
+	/* The trie; 0 in next[] means "no edge" until the failure links fill it in. */
+	uint16_t *next = rb_xcalloc(total * s->nclass, sizeof *next);
+	uint64_t *own = rb_xcalloc(total * s->words, sizeof *own);
+	size_t nstates = 1;
+	for (size_t k = 0; k < n; k++) {
+		size_t st = 0;
+		for (const unsigned char *p = (const unsigned char *)strings[k]; *p; p++) {
+			uint16_t *e = &next[st * s->nclass + bytecls[*p]];
+			if (*e == 0)
+				*e = (uint16_t)nstates++;
+			st = *e;
+		}
+		own[st * s->words + k / 64] |= (uint64_t)1 << (k % 64);
+	}
+	/* Breadth first: failure links, then the full transition table and the outputs. */
+	uint16_t *fail = rb_xcalloc(nstates, sizeof *fail), *queue = rb_xmalloc(nstates * sizeof *queue);
+	size_t qh = 0, qt = 0;
+	for (unsigned c = 0; c < s->nclass; c++) {
+		uint16_t t = next[c];
+		if (t != 0) {
+			fail[t] = 0;
+			queue[qt++] = t;
+		}
+	}
+	while (qh < qt) {
+		uint16_t u = queue[qh++];
+		for (size_t w = 0; w < s->words; w++)
+			own[u * s->words + w] |= own[fail[u] * s->words + w];
+		for (unsigned c = 0; c < s->nclass; c++) {
+			uint16_t *e = &next[u * s->nclass + c];
+			if (*e != 0) {
+				fail[*e] = next[fail[u] * s->nclass + c];
+				queue[qt++] = *e;
+			} else {
+				*e = next[fail[u] * s->nclass + c];
+			}
+		}
+	}
+	/* Renumber: states without strings ending first (the root stays 0), then the others. */
+	size_t *perm = rb_xmalloc(nstates * sizeof *perm), nplain = 0, nout = 0;
+	bool *has = rb_xcalloc(nstates, sizeof *has);
+	for (size_t st = 0; st < nstates; st++)
+		for (size_t w = 0; w < s->words; w++)
+			has[st] = has[st] || own[st * s->words + w] != 0;
+	for (size_t st = 0; st < nstates; st++)
+		if (!has[st])
+			perm[st] = nplain++;
+	for (size_t st = 0; st < nstates; st++)
+		if (has[st])
+			perm[st] = nplain + nout++;
+	if (nstates * s->nclass > UINT32_MAX)
+		rb_die(RB_EXIT_FATAL, "scan_set_new: table too large");
+	s->nstates = nstates;
+	s->first_out = nplain;
+	s->out_row = (uint32_t)(nplain * s->nclass);
+	s->next = rb_xmalloc(nstates * s->nclass * sizeof *s->next);
+	s->masks = rb_xmalloc((nout ? nout : 1) * s->words * sizeof *s->masks);
+	for (size_t st = 0; st < nstates; st++) {
+		for (unsigned c = 0; c < s->nclass; c++)
+			s->next[perm[st] * s->nclass + c] = (uint32_t)(perm[next[st * s->nclass + c]] * s->nclass);
+		if (has[st])
+			memcpy(s->masks + (perm[st] - nplain) * s->words, own + st * s->words,
+				s->words * sizeof *own);
+	}
+	free(perm);
+	free(has);
+	free(next);
+	free(own);
+	free(fail);
+	free(queue);
+	return s;
+}
+
+void
+scan_set_free(struct scan_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->next);
+	free(set->masks);
+	free(set->len);
+	free(set);
+}
+
+size_t
+scan_set_size(const struct scan_set *set)
+{
+	return set->n;
+}
+
+bool
+scan_set_any(const struct scan_set *set, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+
+	len = strnlen(s, len);
+	/* Two walks at once, one from the start and one from the middle (begun early enough
+	 * to see every string that ends in its half): the table lookups of one overlap with
+	 * those of the other. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1), i;
+		uint32_t row2 = 0;
+		for (i = 0; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out || row2 >= out)
+				return true;
+		}
+		for (; j < len; j++) {
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row2 >= out)
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row >= out)
+			return true;
+	}
+	return false;
+}
+
+/* The strings that end at offset i in state row: lower their first[] entries. */
+static void
+record_first(const struct scan_set *set, uint32_t row, size_t i, size_t *first)
+{
+	const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+
+	for (size_t w = 0; w < set->words; w++) {
+		for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1) {
+			size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
+			size_t at = i + 1 - set->len[k];
+			if (at < first[k])
+				first[k] = at;
+		}
+	}
+}
+
+bool
+scan_set_first(const struct scan_set *set, const char *s, size_t len, size_t *first)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+	bool any = false;
+	size_t i = 0;
+
+	len = strnlen(s, len);
+	/* Two walks at once, as in scan_set_any. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1);
+		uint32_t row2 = 0;
+		for (; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out) {
+				record_first(set, row, i, first);
+				any = true;
+			}
+			if (row2 >= out) {
+				record_first(set, row2, j, first);
+				any = true;
+			}
+		}
+		i = j;
+		row = row2;
+	}
+	for (; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row >= out) {
+			record_first(set, row, i, first);
+			any = true;
+		}
+	}
+	return any;
+}
+
+bool
+scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, size_t limit)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+
+	/* no occurrence that starts within the limit ends after limit + maxlen */
+	if (len > limit + set->maxlen)
+		len = limit + set->maxlen;
+	len = strnlen(s, len);
+	for (size_t i = 0; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row < out)
+			continue;
+		const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+		for (size_t w = 0; w < set->words; w++)
+			for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1)
+				if (i + 1 - set->len[w * 64 + (size_t)__builtin_ctzll(bits)] <= limit)
+					return true;
+	}
+	return false;
 }

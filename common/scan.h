@@ -1,4 +1,5 @@
-/* scan: finding mbox separator candidates ("From " at the start of a line) at memory speed.
+/* scan: searching bytes at memory speed: mbox separator candidates ("From " at the start of
+ * a line), byte pairs, and sets of literal strings.
  *
  * The reader hands a window of raw bytes and the line-end byte of the file ('\n', or '\r'
  * for a file with lone CR line ends); the scan returns the first place where that byte is
@@ -7,6 +8,7 @@
 #ifndef RB_SCAN_H
 #define RB_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Index i of the first nl byte in p[0..len) with p[i+1..i+6) == "From " (all six bytes inside
@@ -18,5 +20,29 @@ size_t scan_from_line(const char *p, size_t len, char nl);
  * scan_from_line_simd is the portable one where SSE2 is not available. */
 size_t scan_from_line_portable(const char *p, size_t len, char nl);
 size_t scan_from_line_simd(const char *p, size_t len, char nl);
+
+/* Index i of the first a byte in p[0..len) followed by a b byte (both inside), or len. */
+size_t scan_pair(const char *p, size_t len, char a, char b);
+
+/* A set of literal strings searched for all at once (an Aho-Corasick automaton compiled to a
+ * table over byte classes), with the text's ASCII letters lower-cased as it is read: the
+ * same answers as lower-casing the text and calling strstr for every string, in one pass.
+ * A string with an upper-case ASCII letter never matches, as with strstr on lower-cased
+ * text.  The text ends at its length or at its first NUL byte, whichever comes first.
+ * Sets are built once and never change. */
+struct scan_set;
+
+/* Compile n strings (none empty, none longer than 255 bytes). */
+struct scan_set *scan_set_new(const char *const *strings, size_t n);
+size_t scan_set_size(const struct scan_set *set);
+void scan_set_free(struct scan_set *set);
+/* Does any of the strings occur in s[0..len)? */
+bool scan_set_any(const struct scan_set *set, const char *s, size_t len);
+/* For every string k that occurs, lower first[k] to the offset of its first occurrence when
+ * that is smaller (the caller sets first[] to SIZE_MAX before the first text).  Returns
+ * whether any string occurs. */
+bool scan_set_first(const struct scan_set *set, const char *s, size_t len, size_t *first);
+/* Does any of the strings occur starting at an offset of at most limit? */
+bool scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, size_t limit);
 
 #endif

@@ -39,6 +39,6 @@ load fixture
 }
 
 @test "every case of the table belongs to a theme that is tested" {
-	run awk -F'\t' 'NR > 1 && $1 !~ /^(kind|address|blocked|transient|precedence|hosts)$/' "$CASES"
+	run awk -F'\t' 'NR > 1 && $1 !~ /^(kind|address|blocked|transient|precedence|hosts|real)$/' "$CASES"
 	assert_output ""
 }

@@ -27,3 +27,21 @@ check_theme() {
 record() {
 	printf 'x.mbox:0\t2026-11-28T23:04:11Z\t%s\t%s\t%s\t%s\t\t%s\tpostfix\t<m@x>\tSubj\n' "$@"
 }
+
+# Run every case of cases.tsv (the mta column too) through bounce-classify; print one line
+# per case whose reason differs, then "agreement: GOOD/ALL".
+reason_agreement() {
+	local in out
+	in="$BATS_TEST_TMPDIR/all.tsv"
+	out="$BATS_TEST_TMPDIR/all.out.tsv"
+	awk -F'\t' -v OFS='\t' '
+		NR == 1 { print "action", "status", "smtp_code", "remote_mta", "recipient", "diagnostic", "mta"; next }
+		{ print $2, $3, $4, $5, $6, $7, $12 }' "$CASES" > "$in"
+	bounce-classify "$in" > "$out"
+	awk -F'\t' '
+		FNR == 1 { next }
+		NR == FNR { want[++n] = $8; theme[n] = $1; next }
+		{ i++; if ($8 == want[i]) good++
+		  else printf "miss: %s case %d: want %s, got %s (%s): %s\n", theme[i], i, want[i], $8, $12, $6 }
+		END { printf "agreement: %d/%d\n", good, n }' "$CASES" "$out"
+}

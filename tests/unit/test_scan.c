@@ -1,5 +1,6 @@
 /* Unit tests for the separator scan: the SSE2 and the portable search must find exactly the
  * candidates a byte-by-byte reference finds, on tricky cases and on pseudo-random buffers. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -121,11 +122,116 @@ test_random(void)
 	}
 }
 
+/* scan_pair against a byte-by-byte search, at every start of a pseudo-random buffer. */
+static void
+test_pair(void)
+{
+	static char buf[300];
+	uint32_t state = 777;
+
+	for (size_t i = 0; i < sizeof buf; i++) {
+		state = state * 1103515245u + 12345u;
+		buf[i] = "\n>>Fab"[(state >> 16) % 7];
+	}
+	for (size_t off = 0; off < sizeof buf; off++) {
+		size_t len = sizeof buf - off, want = len;
+		for (size_t i = 0; i + 1 < len; i++)
+			if (buf[off + i] == '\n' && buf[off + i + 1] == '>') {
+				want = i;
+				break;
+			}
+		CHECK_INT(scan_pair(buf + off, len, '\n', '>'), want);
+	}
+	CHECK_INT(scan_pair("a>", 2, '\n', '>'), 2);
+	CHECK_INT(scan_pair("\n", 1, '\n', '>'), 1);
+}
+
+/* The reference for a set: lower-case the text (ASCII), cut it at a NUL, strstr each string. */
+static void
+check_set(const struct scan_set *set, const char *const *strs, size_t n, const char *text,
+	size_t len)
+{
+	char lc[512];
+	size_t first[16], k;
+	bool any = false;
+
+	for (k = 0; k < len; k++)
+		lc[k] = (char)(text[k] >= 'A' && text[k] <= 'Z' ? text[k] + 32 : text[k]);
+	lc[len] = '\0';
+	for (k = 0; k < n; k++)
+		first[k] = SIZE_MAX;
+	bool got_any = scan_set_first(set, text, len, first);
+	for (k = 0; k < n; k++) {
+		const char *m = strstr(lc, strs[k]);
+		size_t want = m ? (size_t)(m - lc) : SIZE_MAX;
+		any = any || m != NULL;
+		unit_checks++;
+		if (first[k] != want) {
+			unit_failures++;
+			fprintf(stderr, "set: \"%.*s\" string \"%s\": got %zu, want %zu\n", (int)len,
+				text, strs[k], first[k], want);
+		}
+	}
+	CHECK(got_any == any);
+	CHECK(scan_set_any(set, text, len) == any);
+	for (size_t limit = 0; limit < 6; limit++) {
+		bool within = false;
+		for (k = 0; k < n; k++)
+			within = within || first[k] <= limit;
+		CHECK(scan_set_starts_within(set, text, len, limit) == within);
+	}
+}
+
+static void
+test_set(void)
+{
+	static const char *const strs[] = {"he", "she", "his", "hers", "ab", "b", "bab", "Up",
+		"\xe5\xa4\xb1\xe6\x95\x97", "rcpt to:", "a"};
+	enum { N = sizeof strs / sizeof strs[0] };
+	struct scan_set *set = scan_set_new(strs, N);
+	static const char *const texts[] = {"", "ushers", "USHERS", "xyz", "bababab", "Up up UP",
+		"\xe5\xa4\xb1\xe6\x95\x97!", "RCPT TO:<a@b>", "he\0she", "h", "hishe"};
+	char buf[500];
+	uint32_t state = 99;
+
+	CHECK_INT(scan_set_size(set), N);
+	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+		check_set(set, strs, N, texts[t], t == 8 ? 7 : strlen(texts[t]));
+	for (int round = 0; round < 3000; round++) {
+		size_t len = (size_t)round % sizeof buf;
+		for (size_t i = 0; i < len; i++) {
+			state = state * 1103515245u + 12345u;
+			buf[i] = "hesiraHbBUp:\xe5\xa4"[(state >> 16) % 15];
+		}
+		check_set(set, strs, N, buf, len);
+	}
+	/* More strings than one 64-bit mask holds. */
+	static char names[130][8];
+	const char *many[130];
+	for (int i = 0; i < 130; i++) {
+		snprintf(names[i], sizeof names[i], "w%dx", i);
+		many[i] = names[i];
+	}
+	struct scan_set *big = scan_set_new(many, 130);
+	size_t first[130];
+	for (int i = 0; i < 130; i++)
+		first[i] = SIZE_MAX;
+	CHECK(scan_set_first(big, "..W129X..w7x.w12x", 17, first));
+	CHECK_INT(first[129], 2);
+	CHECK_INT(first[7], 9);
+	CHECK_INT(first[12], 13);
+	CHECK(first[1] == SIZE_MAX && first[29] == SIZE_MAX);
+	scan_set_free(big);
+	scan_set_free(set);
+}
+
 int
 main(void)
 {
 	test_table();
 	test_positions();
 	test_random();
+	test_pair();
+	test_set();
 	return unit_done("test_scan");
 }
