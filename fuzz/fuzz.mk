@@ -55,7 +55,7 @@ MAXLEN_csv  := 65536
 SEEDS_csv   := tests/fixtures/*/*.csv tests/fixtures/*/*/*.csv examples/*.csv
 
 NEEDS_rules := common/rules.c common/rx.c
-MAXLEN_rules := 16384
+MAXLEN_rules := 8192
 SEEDS_rules := tests/fixtures/*/*.rules tests/fixtures/*/*/*.rules share/*.rules share/rules*
 
 NEEDS_tmpl  := common/tmpl.c common/mailfmt.c
