@@ -1,7 +1,6 @@
 # Shared set-up for the accounting tests: every program's --stats must add up, and agree
 # with what actually came out.
 load ../helper
-bats_require_minimum_version 1.5.0
 
 EXAMPLES="$TOP/examples"
 

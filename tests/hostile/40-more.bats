@@ -26,8 +26,9 @@ load hostile
 	need_prog bounce-extract
 	archive() {
 		{
-			long_line_bomb() { printf 'From x@example.org Sat Nov 28 23:00:00 2026\nSubject: zeros\n\n'; big_run "$BIG_MB" 0; printf '\n\n'; }
-			long_line_bomb
+			printf 'From x@example.org Sat Nov 28 23:00:00 2026\nSubject: zeros\n\n'
+			big_run "$BIG_MB" 0
+			printf '\n\n'
 			dsn_bounce after@example.org 2
 		} | gzip -1
 	}

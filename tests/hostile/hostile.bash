@@ -2,7 +2,6 @@
 # answer with a clear message, the right exit status, bounded memory and the records around
 # the bad one.  Big inputs are generated at test time and streamed, never stored in the tree.
 load ../helper
-bats_require_minimum_version 1.5.0
 
 HOSTILE_DIR="$TOP/tests/hostile"
 HOSTILE_FIXTURES="$FIXTURES/hostile"
@@ -78,11 +77,6 @@ MSG
 # Stream N MB of the byte $2 (default 'x') without a line end.
 big_run() {
 	head -c "$(($1 * 1024 * 1024))" /dev/zero | tr '\0' "${2:-x}"
-}
-
-# The TSV records of a stream without its header, and their count.
-records() {
-	sed 1d
 }
 
 # The value of counter NAME in the --stats output held in $stderr, whatever the program's
