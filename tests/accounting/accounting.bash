@@ -1,5 +1,7 @@
 # Shared set-up for the accounting tests: every program's --stats must add up, and agree
 # with what actually came out.
+# Variables set here are used by the test files, $output and $stderr come from bats.
+# shellcheck disable=SC2034,SC2154
 load ../helper
 
 EXAMPLES="$TOP/examples"

@@ -1,6 +1,8 @@
 # Shared set-up for the hostile-input tests: programs meet input built to hurt them and must
 # answer with a clear message, the right exit status, bounded memory and the records around
 # the bad one.  Big inputs are generated at test time and streamed, never stored in the tree.
+# Variables set here are used by the test files, $output and $stderr come from bats.
+# shellcheck disable=SC2034,SC2154
 load ../helper
 
 HOSTILE_DIR="$TOP/tests/hostile"
