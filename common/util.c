@@ -232,6 +232,7 @@ rb_buf_reserve(struct rb_buf *b, size_t extra)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = rb_xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0'; /* a buffer is always a string, even a new empty one */
 }
 
 void
