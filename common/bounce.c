@@ -410,8 +410,11 @@ static bool
 find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 {
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (s[i] != '@')
-			continue;
+		/* the next '@' by memchr: the bytes between are most of the text */
+		const char *at = memchr(s + i, '@', n - 1 - i);
+		if (at == NULL)
+			break;
+		i = (size_t)(at - s);
 		size_t a = i, e = i + 1;
 		while (a > 0 && local_char((unsigned char)s[a - 1]) && s[a - 1] != '@')
 			a--;
