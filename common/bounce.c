@@ -263,6 +263,10 @@ struct bounce_engine {
 	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
 	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
 	size_t text_marker_max;                      /* the length of the longest */
+	/* The outermost notice's text buffers, kept from one message to the next: a
+	 * notice's text grows them through several sizes, which the next one need not
+	 * repeat.  (A returned notice read inside another has its own.) */
+	struct rb_buf kept[5];
 };
 
 struct bounce_engine *
@@ -290,6 +294,8 @@ bounce_engine_free(struct bounce_engine *eng)
 		return;
 	for (size_t i = 0; i < eng->nsets; i++)
 		scan_set_free(eng->sets[i].set);
+	for (size_t i = 0; i < NELEM(eng->kept); i++)
+		rb_buf_free(&eng->kept[i]);
 	free(eng);
 }
 
@@ -1964,6 +1970,28 @@ inner_bounce(struct bounce_engine *eng, const struct scan *sc, struct bounce_res
 	return true;
 }
 
+/* The engine's kept buffers, emptied, become the notice's text buffers; they are given
+ * back, with whatever room they grew, when the notice is done. */
+static void
+take_kept(struct bounce_engine *eng, struct scan *sc)
+{
+	struct rb_buf *b[] = {&sc->text, &sc->html, &sc->orig, &sc->feedback, &sc->attached};
+
+	for (size_t i = 0; i < NELEM(b); i++) {
+		*b[i] = eng->kept[i];
+		rb_buf_clear(b[i]);
+	}
+}
+
+static void
+give_back_kept(struct bounce_engine *eng, struct scan *sc)
+{
+	struct rb_buf *b[] = {&sc->text, &sc->html, &sc->orig, &sc->feedback, &sc->attached};
+
+	for (size_t i = 0; i < NELEM(b); i++)
+		eng->kept[i] = *b[i];
+}
+
 static void
 analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_result *res,
     int depth)
@@ -1976,6 +2004,8 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 
 	memset(res, 0, sizeof *res);
 	memset(&sc, 0, sizeof sc);
+	if (depth == 0)
+		take_kept(eng, &sc);
 	read_top(eng, msg, len, &t);
 	mime_walk(msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
@@ -2078,11 +2108,15 @@ done:
 	}
 	rb_buf_free(&v);
 	free_top(&t);
-	rb_buf_free(&sc.text);
-	rb_buf_free(&sc.html);
-	rb_buf_free(&sc.orig);
-	rb_buf_free(&sc.feedback);
-	rb_buf_free(&sc.attached);
+	if (depth == 0) {
+		give_back_kept(eng, &sc);
+	} else {
+		rb_buf_free(&sc.text);
+		rb_buf_free(&sc.html);
+		rb_buf_free(&sc.orig);
+		rb_buf_free(&sc.feedback);
+		rb_buf_free(&sc.attached);
+	}
 	dsn_free(&sc.dsn);
 }
 
