@@ -591,11 +591,17 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 void
 mime_media_type(const char *value, struct rb_buf *out)
 {
-	size_t i;
+	size_t n = 0;
 
 	rb_buf_clear(out);
-	for (i = 0; value && value[i] && value[i] != ';' && value[i] != ' '; i++)
-		rb_buf_addc(out, (char)tolower((unsigned char)value[i]));
+	while (value && value[n] && value[n] != ';' && value[n] != ' ')
+		n++;
+	/* lower-cased straight into the buffer, made big enough once */
+	rb_buf_reserve(out, n);
+	for (size_t i = 0; i < n; i++)
+		out->data[i] = (char)tolower((unsigned char)value[i]);
+	out->len = n;
+	out->data[n] = '\0';
 	if (out->len == 0 || strchr(out->data, '/') == NULL) {
 		rb_buf_clear(out);
 		rb_buf_adds(out, "text/plain");
