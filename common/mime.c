@@ -571,15 +571,17 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 		while (*q == ' ')
 			q++;
 		if (*q == '"') {
+			/* unquoted straight into the buffer: never longer than the rest */
 			q++;
+			rb_buf_reserve(out, strlen(q));
 			while (*q && *q != '"') {
 				if (*q == '\\' && q[1])
 					q++;
-				rb_buf_addc(out, *q++);
+				out->data[out->len++] = *q++;
 			}
+			out->data[out->len] = '\0';
 		} else {
-			while (*q && *q != ';' && *q != ' ' && *q != '\t')
-				rb_buf_addc(out, *q++);
+			rb_buf_add(out, q, strcspn(q, "; \t"));
 		}
 		if (out->data == NULL)
 			rb_buf_adds(out, "");
