@@ -856,7 +856,8 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	 * of the size it can reach */
 	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
 	for (const char *p = diag ? diag : ""; *p && d.len < MAX_DIAG; p++) {
-		if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
+		/* white space (the C locale's) or a control byte: all at or below ' ' */
+		if ((unsigned char)*p <= ' ') {
 			if (!sp)
 				d.data[d.len++] = ' ';
 			sp = true;
@@ -868,9 +869,11 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	while (d.len > 0 && d.data[d.len - 1] == ' ')
 		d.len--;
 	d.data[d.len] = '\0';
-	if (status && *status)
-		snprintf(st, sizeof st, "%s", status);
-	else if (d.len)
+	if (status && *status) {
+		size_t k = strnlen(status, sizeof st - 1);
+		memcpy(st, status, k);
+		st[k] = '\0';
+	} else if (d.len)
 		find_status(d.data, st, sizeof st);
 	if (d.len)
 		find_smtp_code(d.data, code);
