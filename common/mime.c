@@ -296,11 +296,8 @@ mime_valid_utf8(const char *s, size_t len)
 		unsigned char c = *p;
 		size_t n;
 		if (c < 0x80) {
-			/* ASCII runs eight bytes at a time */
-			uint64_t w;
-			p++;
-			while (e - p >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080u) == 0))
-				p += 8;
+			/* ASCII runs many bytes at a time */
+			p += scan_ascii_run((const char *)p, (size_t)(e - p));
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)

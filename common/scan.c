@@ -199,6 +199,25 @@ scan_pair_narrow(const char *p, size_t len, char a, char b)
 }
 #endif
 
+/* 16 bytes at a time (SSE2): a byte's top bit is what movemask collects. */
+size_t
+scan_ascii_run(const char *p, size_t len)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	while (len - i >= 16) {
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < len && (unsigned char)p[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* ---- sets of strings ---- */
 
 struct scan_set {
