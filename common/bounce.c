@@ -936,9 +936,15 @@ message_header_line(const struct line *l)
 		"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:",
 		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
 		"X-Google-Smtp-Source:", "X-Originating-IP:"};
+	if (l->n == 0)
+		return false;
+	/* the first letter first: most lines start with none of the names' (all letters,
+	 * lower-cased by setting the bit 0x20) */
+	unsigned char c0 = (unsigned char)l->s[0];
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 = (unsigned char)(c0 + ('a' - 'A'));
 	for (size_t i = 0; i < NELEM(names); i++) {
-		/* the first letter first: most lines start with none of the names' */
-		if (l->n == 0 || tolower((unsigned char)l->s[0]) != tolower((unsigned char)names[i][0]))
+		if (c0 != ((unsigned char)names[i][0] | 0x20))
 			continue;
 		size_t k = strlen(names[i]);
 		if (l->n >= k && strncasecmp(l->s, names[i], k) == 0)
