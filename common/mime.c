@@ -620,6 +620,9 @@ mime_media_type(const char *value, struct rb_buf *out)
 struct walk {
 	mime_part_fn fn;
 	void *arg;
+	/* a leaf part's encoding, decoded body and text, used again by the next leaf:
+	 * a leaf's buffers are done with once its part has been handed on */
+	struct rb_buf cte, dec, text;
 };
 
 static void walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached);
@@ -701,7 +704,8 @@ static void
 walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached)
 {
 	size_t hlen = mime_header_len(msg, len);
-	struct rb_buf ct = {0}, type = {0}, param = {0}, cte = {0}, dec = {0}, text = {0};
+	struct rb_buf ct = {0}, type = {0}, param = {0};
+	struct rb_buf *cte = &w->cte, *dec = &w->dec, *text = &w->text;
 	const char *body = msg + hlen;
 	size_t blen = len - hlen;
 	struct mime_part p;
@@ -724,23 +728,25 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 			walk_multipart(w, body, blen, param.data, depth + 1, attached);
 		goto done;
 	}
-	mime_header(msg, hlen, "Content-Transfer-Encoding", &cte);
-	if (cte.len && strncasecmp(cte.data, "base64", 6) == 0) {
-		mime_b64_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
-		body = dec.data ? dec.data : "";
-		blen = dec.len;
-	} else if (cte.len && strncasecmp(cte.data, "quoted-printable", 16) == 0) {
-		mime_qp_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
-		body = dec.data ? dec.data : "";
-		blen = dec.len;
+	mime_header(msg, hlen, "Content-Transfer-Encoding", cte);
+	rb_buf_clear(dec);
+	rb_buf_clear(text);
+	if (cte->len && strncasecmp(cte->data, "base64", 6) == 0) {
+		mime_b64_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, dec);
+		body = dec->data ? dec->data : "";
+		blen = dec->len;
+	} else if (cte->len && strncasecmp(cte->data, "quoted-printable", 16) == 0) {
+		mime_qp_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, dec);
+		body = dec->data ? dec->data : "";
+		blen = dec->len;
 	}
 	if (blen > MIME_MAX_PART)
 		blen = MIME_MAX_PART;
 	if (strncmp(type.data, "text/", 5) == 0 && strcmp(type.data, "text/rfc822-headers") != 0) {
 		mime_param(ct.data, "charset", &param);
-		mime_to_utf8(param.len ? param.data : NULL, body, blen, &text);
-		body = text.data ? text.data : "";
-		blen = text.len;
+		mime_to_utf8(param.len ? param.data : NULL, body, blen, text);
+		body = text->data ? text->data : "";
+		blen = text->len;
 	}
 	p.type = type.data;
 	p.hdr = msg;
@@ -754,15 +760,15 @@ done:
 	rb_buf_free(&ct);
 	rb_buf_free(&type);
 	rb_buf_free(&param);
-	rb_buf_free(&cte);
-	rb_buf_free(&dec);
-	rb_buf_free(&text);
 }
 
 void
 mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg)
 {
-	struct walk w = {fn, arg};
+	struct walk w = {fn, arg, {0}, {0}, {0}};
 
 	walk_entity(&w, msg, len, 0, false);
+	rb_buf_free(&w.cte);
+	rb_buf_free(&w.dec);
+	rb_buf_free(&w.text);
 }
