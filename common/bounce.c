@@ -346,6 +346,12 @@ mark_text_upto(struct bounce_engine *eng, struct scan *sc, size_t upto)
 	if (upto <= sc->text_scanned)
 		return;
 	from = sc->text_scanned > eng->text_marker_max ? sc->text_scanned - eng->text_marker_max : 0;
+	if (sc->text_scanned == 0) {
+		/* the first search: its offsets are the text's, and nothing is known yet */
+		scan_set_first(set_of(eng, eng->text_marker, TM_COUNT), S(&sc->text), upto, sc->text_first);
+		sc->text_scanned = upto;
+		return;
+	}
 	for (size_t k = 0; k < TM_COUNT; k++)
 		found[k] = SIZE_MAX;
 	scan_set_first(set_of(eng, eng->text_marker, TM_COUNT), S(&sc->text) + from, upto - from, found);
