@@ -133,6 +133,7 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 int
 main(int argc, char *argv[])
 {
+	static char outbuf[1 << 16];
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"offset", required_argument, NULL, 'o'},
@@ -187,6 +188,9 @@ main(int argc, char *argv[])
 		return RB_EXIT_FATAL;
 	}
 
+	/* records leave in 64 KiB writes: a pipe to the next stage gets a sixteenth of the
+	 * system calls of stdio's default */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	if (tsv_write_record(stdout, columns, NULL, NCOLUMNS) < 0)
 		return rb_finish(RB_EXIT_FATAL);
 	e = bounce_engine_new();

@@ -263,6 +263,10 @@ struct bounce_engine {
 	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
 	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
 	size_t text_marker_max;                      /* the length of the longest */
+	/* The outermost notice's text buffers, kept from one message to the next: a
+	 * notice's text grows them through several sizes, which the next one need not
+	 * repeat.  (A returned notice read inside another has its own.) */
+	struct rb_buf kept[5];
 };
 
 struct bounce_engine *
@@ -290,6 +294,8 @@ bounce_engine_free(struct bounce_engine *eng)
 		return;
 	for (size_t i = 0; i < eng->nsets; i++)
 		scan_set_free(eng->sets[i].set);
+	for (size_t i = 0; i < NELEM(eng->kept); i++)
+		rb_buf_free(&eng->kept[i]);
 	free(eng);
 }
 
@@ -340,6 +346,12 @@ mark_text_upto(struct bounce_engine *eng, struct scan *sc, size_t upto)
 	if (upto <= sc->text_scanned)
 		return;
 	from = sc->text_scanned > eng->text_marker_max ? sc->text_scanned - eng->text_marker_max : 0;
+	if (sc->text_scanned == 0) {
+		/* the first search: its offsets are the text's, and nothing is known yet */
+		scan_set_first(set_of(eng, eng->text_marker, TM_COUNT), S(&sc->text), upto, sc->text_first);
+		sc->text_scanned = upto;
+		return;
+	}
 	for (size_t k = 0; k < TM_COUNT; k++)
 		found[k] = SIZE_MAX;
 	scan_set_first(set_of(eng, eng->text_marker, TM_COUNT), S(&sc->text) + from, upto - from, found);
@@ -410,8 +422,11 @@ static bool
 find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 {
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (s[i] != '@')
-			continue;
+		/* the next '@' by memchr: the bytes between are most of the text */
+		const char *at = memchr(s + i, '@', n - 1 - i);
+		if (at == NULL)
+			break;
+		i = (size_t)(at - s);
 		size_t a = i, e = i + 1;
 		while (a > 0 && local_char((unsigned char)s[a - 1]) && s[a - 1] != '@')
 			a--;
@@ -847,7 +862,8 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	 * of the size it can reach */
 	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
 	for (const char *p = diag ? diag : ""; *p && d.len < MAX_DIAG; p++) {
-		if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
+		/* white space (the C locale's) or a control byte: all at or below ' ' */
+		if ((unsigned char)*p <= ' ') {
 			if (!sp)
 				d.data[d.len++] = ' ';
 			sp = true;
@@ -859,9 +875,11 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	while (d.len > 0 && d.data[d.len - 1] == ' ')
 		d.len--;
 	d.data[d.len] = '\0';
-	if (status && *status)
-		snprintf(st, sizeof st, "%s", status);
-	else if (d.len)
+	if (status && *status) {
+		size_t k = strnlen(status, sizeof st - 1);
+		memcpy(st, status, k);
+		st[k] = '\0';
+	} else if (d.len)
 		find_status(d.data, st, sizeof st);
 	if (d.len)
 		find_smtp_code(d.data, code);
@@ -924,9 +942,15 @@ message_header_line(const struct line *l)
 		"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:",
 		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
 		"X-Google-Smtp-Source:", "X-Originating-IP:"};
+	if (l->n == 0)
+		return false;
+	/* the first letter first: most lines start with none of the names' (all letters,
+	 * lower-cased by setting the bit 0x20) */
+	unsigned char c0 = (unsigned char)l->s[0];
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 = (unsigned char)(c0 + ('a' - 'A'));
 	for (size_t i = 0; i < NELEM(names); i++) {
-		/* the first letter first: most lines start with none of the names' */
-		if (l->n == 0 || tolower((unsigned char)l->s[0]) != tolower((unsigned char)names[i][0]))
+		if (c0 != ((unsigned char)names[i][0] | 0x20))
 			continue;
 		size_t k = strlen(names[i]);
 		if (l->n >= k && strncasecmp(l->s, names[i], k) == 0)
@@ -1961,6 +1985,28 @@ inner_bounce(struct bounce_engine *eng, const struct scan *sc, struct bounce_res
 	return true;
 }
 
+/* The engine's kept buffers, emptied, become the notice's text buffers; they are given
+ * back, with whatever room they grew, when the notice is done. */
+static void
+take_kept(struct bounce_engine *eng, struct scan *sc)
+{
+	struct rb_buf *b[] = {&sc->text, &sc->html, &sc->orig, &sc->feedback, &sc->attached};
+
+	for (size_t i = 0; i < NELEM(b); i++) {
+		*b[i] = eng->kept[i];
+		rb_buf_clear(b[i]);
+	}
+}
+
+static void
+give_back_kept(struct bounce_engine *eng, struct scan *sc)
+{
+	struct rb_buf *b[] = {&sc->text, &sc->html, &sc->orig, &sc->feedback, &sc->attached};
+
+	for (size_t i = 0; i < NELEM(b); i++)
+		eng->kept[i] = *b[i];
+}
+
 static void
 analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_result *res,
     int depth)
@@ -1973,6 +2019,8 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 
 	memset(res, 0, sizeof *res);
 	memset(&sc, 0, sizeof sc);
+	if (depth == 0)
+		take_kept(eng, &sc);
 	read_top(eng, msg, len, &t);
 	mime_walk(msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
@@ -2075,11 +2123,15 @@ done:
 	}
 	rb_buf_free(&v);
 	free_top(&t);
-	rb_buf_free(&sc.text);
-	rb_buf_free(&sc.html);
-	rb_buf_free(&sc.orig);
-	rb_buf_free(&sc.feedback);
-	rb_buf_free(&sc.attached);
+	if (depth == 0) {
+		give_back_kept(eng, &sc);
+	} else {
+		rb_buf_free(&sc.text);
+		rb_buf_free(&sc.html);
+		rb_buf_free(&sc.orig);
+		rb_buf_free(&sc.feedback);
+		rb_buf_free(&sc.attached);
+	}
 	dsn_free(&sc.dsn);
 }
 

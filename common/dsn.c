@@ -11,11 +11,24 @@
 #include "mime.h"
 #include "util.h"
 
+static void strip_type_in_place(char *v);
+
 char *
 dsn_strip_type(const char *v)
 {
+	char *s = rb_xstrdup(v);
+
+	strip_type_in_place(s);
+	return s;
+}
+
+/* dsn_strip_type over v itself: the result is never longer than the value, and each
+ * byte is written at or before the place it was read from. */
+static void
+strip_type_in_place(char *v)
+{
 	const char *semi = strchr(v, ';'), *p = v;
-	struct rb_buf b = {0};
+	size_t n = 0;
 	bool sp = true;
 
 	/* "rfc822; addr", "smtp; 550 ...", "dns; host": the type is one token before ';' */
@@ -26,22 +39,19 @@ dsn_strip_type(const char *v)
 		if (q == semi)
 			p = semi + 1;
 	}
-	/* written straight into the buffer: the result is never longer than the value */
-	rb_buf_reserve(&b, strlen(p));
 	for (; *p; p++) {
 		if (isspace((unsigned char)*p)) {
 			if (!sp)
-				b.data[b.len++] = ' ';
+				v[n++] = ' ';
 			sp = true;
 		} else {
-			b.data[b.len++] = *p;
+			v[n++] = *p;
 			sp = false;
 		}
 	}
-	while (b.len > 0 && b.data[b.len - 1] == ' ')
-		b.len--;
-	b.data[b.len] = '\0';
-	return b.data;
+	while (n > 0 && v[n - 1] == ' ')
+		n--;
+	v[n] = '\0';
 }
 
 /* The value of field name whose line starts at offset at of the group (SIZE_MAX: absent,
@@ -56,8 +66,9 @@ field_at(const char *grp, size_t len, size_t at, const char *name)
 		rb_buf_free(&v);
 		return rb_xstrdup("");
 	}
-	s = dsn_strip_type(v.data);
-	rb_buf_free(&v);
+	/* the value is stripped where it is and handed over: no copy */
+	s = v.data;
+	strip_type_in_place(s);
 	return s;
 }
 

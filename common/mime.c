@@ -60,10 +60,20 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 	/* written in place: the result is never longer than the value */
 	rb_buf_reserve(out, n);
 	d = out->data + out->len;
-	for (i = 0; i < n; i++) {
-		if (v[i] == '\n' || v[i] == '\r')
+	for (i = 0; i < n;) {
+		uint64_t w;
+		/* eight bytes copied as they are when none is below 0x0e, so none is a tab,
+		 * a CR or a LF (the test is exact for a bound of at most 0x80) */
+		if (n - i >= 8 && (memcpy(&w, v + i, 8),
+		    ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) == 0)) {
+			memcpy(d, &w, 8);
+			d += 8;
+			i += 8;
 			continue;
-		*d++ = v[i] == '\t' ? ' ' : v[i];
+		}
+		if (v[i] != '\n' && v[i] != '\r')
+			*d++ = v[i] == '\t' ? ' ' : v[i];
+		i++;
 	}
 	out->len = (size_t)(d - out->data);
 	while (out->len > start && isspace((unsigned char)out->data[out->len - 1]))
@@ -286,11 +296,8 @@ mime_valid_utf8(const char *s, size_t len)
 		unsigned char c = *p;
 		size_t n;
 		if (c < 0x80) {
-			/* ASCII runs eight bytes at a time */
-			uint64_t w;
-			p++;
-			while (e - p >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080u) == 0))
-				p += 8;
+			/* ASCII runs many bytes at a time */
+			p += scan_ascii_run((const char *)p, (size_t)(e - p));
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)
@@ -571,15 +578,17 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 		while (*q == ' ')
 			q++;
 		if (*q == '"') {
+			/* unquoted straight into the buffer: never longer than the rest */
 			q++;
+			rb_buf_reserve(out, strlen(q));
 			while (*q && *q != '"') {
 				if (*q == '\\' && q[1])
 					q++;
-				rb_buf_addc(out, *q++);
+				out->data[out->len++] = *q++;
 			}
+			out->data[out->len] = '\0';
 		} else {
-			while (*q && *q != ';' && *q != ' ' && *q != '\t')
-				rb_buf_addc(out, *q++);
+			rb_buf_add(out, q, strcspn(q, "; \t"));
 		}
 		if (out->data == NULL)
 			rb_buf_adds(out, "");
@@ -591,11 +600,17 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 void
 mime_media_type(const char *value, struct rb_buf *out)
 {
-	size_t i;
+	size_t n = 0;
 
 	rb_buf_clear(out);
-	for (i = 0; value && value[i] && value[i] != ';' && value[i] != ' '; i++)
-		rb_buf_addc(out, (char)tolower((unsigned char)value[i]));
+	while (value && value[n] && value[n] != ';' && value[n] != ' ')
+		n++;
+	/* lower-cased straight into the buffer, made big enough once */
+	rb_buf_reserve(out, n);
+	for (size_t i = 0; i < n; i++)
+		out->data[i] = (char)tolower((unsigned char)value[i]);
+	out->len = n;
+	out->data[n] = '\0';
 	if (out->len == 0 || strchr(out->data, '/') == NULL) {
 		rb_buf_clear(out);
 		rb_buf_adds(out, "text/plain");
@@ -605,6 +620,9 @@ mime_media_type(const char *value, struct rb_buf *out)
 struct walk {
 	mime_part_fn fn;
 	void *arg;
+	/* a leaf part's encoding, decoded body and text, used again by the next leaf:
+	 * a leaf's buffers are done with once its part has been handed on */
+	struct rb_buf cte, dec, text;
 };
 
 static void walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached);
@@ -686,7 +704,8 @@ static void
 walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached)
 {
 	size_t hlen = mime_header_len(msg, len);
-	struct rb_buf ct = {0}, type = {0}, param = {0}, cte = {0}, dec = {0}, text = {0};
+	struct rb_buf ct = {0}, type = {0}, param = {0};
+	struct rb_buf *cte = &w->cte, *dec = &w->dec, *text = &w->text;
 	const char *body = msg + hlen;
 	size_t blen = len - hlen;
 	struct mime_part p;
@@ -709,23 +728,25 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 			walk_multipart(w, body, blen, param.data, depth + 1, attached);
 		goto done;
 	}
-	mime_header(msg, hlen, "Content-Transfer-Encoding", &cte);
-	if (cte.len && strncasecmp(cte.data, "base64", 6) == 0) {
-		mime_b64_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
-		body = dec.data ? dec.data : "";
-		blen = dec.len;
-	} else if (cte.len && strncasecmp(cte.data, "quoted-printable", 16) == 0) {
-		mime_qp_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, &dec);
-		body = dec.data ? dec.data : "";
-		blen = dec.len;
+	mime_header(msg, hlen, "Content-Transfer-Encoding", cte);
+	rb_buf_clear(dec);
+	rb_buf_clear(text);
+	if (cte->len && strncasecmp(cte->data, "base64", 6) == 0) {
+		mime_b64_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, dec);
+		body = dec->data ? dec->data : "";
+		blen = dec->len;
+	} else if (cte->len && strncasecmp(cte->data, "quoted-printable", 16) == 0) {
+		mime_qp_decode(body, blen > MIME_MAX_PART ? MIME_MAX_PART : blen, dec);
+		body = dec->data ? dec->data : "";
+		blen = dec->len;
 	}
 	if (blen > MIME_MAX_PART)
 		blen = MIME_MAX_PART;
 	if (strncmp(type.data, "text/", 5) == 0 && strcmp(type.data, "text/rfc822-headers") != 0) {
 		mime_param(ct.data, "charset", &param);
-		mime_to_utf8(param.len ? param.data : NULL, body, blen, &text);
-		body = text.data ? text.data : "";
-		blen = text.len;
+		mime_to_utf8(param.len ? param.data : NULL, body, blen, text);
+		body = text->data ? text->data : "";
+		blen = text->len;
 	}
 	p.type = type.data;
 	p.hdr = msg;
@@ -739,15 +760,15 @@ done:
 	rb_buf_free(&ct);
 	rb_buf_free(&type);
 	rb_buf_free(&param);
-	rb_buf_free(&cte);
-	rb_buf_free(&dec);
-	rb_buf_free(&text);
 }
 
 void
 mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg)
 {
-	struct walk w = {fn, arg};
+	struct walk w = {fn, arg, {0}, {0}, {0}};
 
 	walk_entity(&w, msg, len, 0, false);
+	rb_buf_free(&w.cte);
+	rb_buf_free(&w.dec);
+	rb_buf_free(&w.text);
 }

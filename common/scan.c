@@ -199,6 +199,25 @@ scan_pair_narrow(const char *p, size_t len, char a, char b)
 }
 #endif
 
+/* 16 bytes at a time (SSE2): a byte's top bit is what movemask collects. */
+size_t
+scan_ascii_run(const char *p, size_t len)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	while (len - i >= 16) {
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < len && (unsigned char)p[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* ---- sets of strings ---- */
 
 struct scan_set {
@@ -216,6 +235,7 @@ struct scan_set {
 	size_t first_out;
 	uint64_t *masks;
 	unsigned char *len;  /* length of each string */
+	unsigned char *depth; /* of each state: the length of the prefix it stands for */
 	size_t maxlen;       /* of the longest */
 };
 
@@ -260,13 +280,16 @@ scan_set_new(const char *const *strings, size_t n)
 	/* The trie; 0 in next[] means "no edge" until the failure links fill it in. */
 	uint16_t *next = rb_xcalloc(total * s->nclass, sizeof *next);
 	uint64_t *own = rb_xcalloc(total * s->words, sizeof *own);
+	unsigned char *depth = rb_xcalloc(total, 1);
 	size_t nstates = 1;
 	for (size_t k = 0; k < n; k++) {
 		size_t st = 0;
 		for (const unsigned char *p = (const unsigned char *)strings[k]; *p; p++) {
 			uint16_t *e = &next[st * s->nclass + bytecls[*p]];
-			if (*e == 0)
+			if (*e == 0) {
+				depth[nstates] = (unsigned char)(depth[st] + 1);
 				*e = (uint16_t)nstates++;
+			}
 			st = *e;
 		}
 		own[st * s->words + k / 64] |= (uint64_t)1 << (k % 64);
@@ -314,7 +337,9 @@ scan_set_new(const char *const *strings, size_t n)
 	s->out_row = (uint32_t)(nplain * s->nclass);
 	s->next = rb_xmalloc(nstates * s->nclass * sizeof *s->next);
 	s->masks = rb_xmalloc((nout ? nout : 1) * s->words * sizeof *s->masks);
+	s->depth = rb_xmalloc(nstates);
 	for (size_t st = 0; st < nstates; st++) {
+		s->depth[perm[st]] = depth[st];
 		for (unsigned c = 0; c < s->nclass; c++)
 			s->next[perm[st] * s->nclass + c] = (uint32_t)(perm[next[st * s->nclass + c]] * s->nclass);
 		if (has[st])
@@ -325,6 +350,7 @@ scan_set_new(const char *const *strings, size_t n)
 	free(has);
 	free(next);
 	free(own);
+	free(depth);
 	free(fail);
 	free(queue);
 	return s;
@@ -338,6 +364,7 @@ scan_set_free(struct scan_set *set)
 	free(set->next);
 	free(set->masks);
 	free(set->len);
+	free(set->depth);
 	free(set);
 }
 
@@ -450,8 +477,15 @@ scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, si
 	len = strnlen(s, len);
 	for (size_t i = 0; i < len; i++) {
 		row = next[row + set->cls[p[i]]];
-		if (row < out)
+		/* Past the limit, every occurrence still to end starts within the prefix the
+		 * state stands for; once that starts after the limit, none can count.  Asked
+		 * every eighth byte (the state's number takes a division). */
+		if (row < out) {
+			if (i >= limit && ((i - limit) & 7) == 0 &&
+			    i + 1 - set->depth[row / set->nclass] > limit)
+				return false;
 			continue;
+		}
 		const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
 		for (size_t w = 0; w < set->words; w++)
 			for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1)

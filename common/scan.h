@@ -24,6 +24,9 @@ size_t scan_from_line_simd(const char *p, size_t len, char nl);
 /* Index i of the first a byte in p[0..len) followed by a b byte (both inside), or len. */
 size_t scan_pair(const char *p, size_t len, char a, char b);
 
+/* Index of the first byte of p[0..len) at or above 0x80 (not ASCII), or len. */
+size_t scan_ascii_run(const char *p, size_t len);
+
 /* A set of literal strings searched for all at once (an Aho-Corasick automaton compiled to a
  * table over byte classes), with the text's ASCII letters lower-cased as it is read: the
  * same answers as lower-casing the text and calling strstr for every string, in one pass.

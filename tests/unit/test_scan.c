@@ -150,6 +150,30 @@ test_pair(void)
 	CHECK_INT(scan_pair("\n", 1, '\n', '>'), 1);
 }
 
+/* scan_ascii_run against a byte-by-byte search, at every start and length of a buffer
+ * with a few non-ASCII bytes. */
+static void
+test_ascii_run(void)
+{
+	static char buf[100];
+
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (char)('a' + i % 26);
+	buf[37] = (char)0x80;
+	buf[38] = (char)0xff;
+	buf[90] = (char)0xc3;
+	for (size_t off = 0; off < sizeof buf; off++) {
+		for (size_t len = 0; off + len <= sizeof buf; len++) {
+			size_t want = 0;
+			while (want < len && (unsigned char)buf[off + want] < 0x80)
+				want++;
+			CHECK_INT(scan_ascii_run(buf + off, len), want);
+		}
+	}
+	CHECK_INT(scan_ascii_run("", 0), 0);
+	CHECK_INT(scan_ascii_run("\x7f\x80", 2), 1);
+}
+
 /* The reference for a set: lower-case the text (ASCII), cut it at a NUL, strstr each string. */
 static void
 check_set(const struct scan_set *set, const char *const *strs, size_t n, const char *text,
@@ -292,6 +316,7 @@ main(void)
 	test_positions();
 	test_random();
 	test_pair();
+	test_ascii_run();
 	test_set();
 	test_iso_date();
 	return unit_done("test_scan");
