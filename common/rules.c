@@ -1,6 +1,5 @@
 #include "rules.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,14 +394,43 @@ rules_load_string(struct rules *rs, const char *name, const char *text)
 	return rc;
 }
 
+/* A rule is a name, a reason, a field and a pattern: none written by hand comes near
+ * 64 KiB, and a line is held whole while it is parsed, so a longer one is refused rather
+ * than read into memory without end. */
+#define RULES_LINE_MAX (64u << 10)
+
+enum line_rc { LINE_OK, LINE_END, LINE_LONG, LINE_ERROR };
+
+/* Read one line, without its end, into buf (RULES_LINE_MAX + 1 bytes) as a string of
+ * *len bytes (a NUL byte in it makes strlen shorter). */
+static enum line_rc
+read_line(FILE *fp, char *buf, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (n == RULES_LINE_MAX)
+			return LINE_LONG;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(fp))
+		return LINE_ERROR;
+	if (c == EOF && n == 0)
+		return LINE_END;
+	buf[n] = '\0';
+	*len = n;
+	return LINE_OK;
+}
+
 int
 rules_load(struct rules *rs, const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	const char *file;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *buf;
+	size_t n;
+	enum line_rc lrc = LINE_OK;
 	unsigned long long line = 0;
 	int rc = 0;
 
@@ -411,18 +439,19 @@ rules_load(struct rules *rs, const char *path)
 		return -1;
 	}
 	file = keep_name(rs, path);
-	errno = 0;
-	while (rc == 0 && (n = getline(&buf, &cap, fp)) >= 0) {
-		if (n > 0 && buf[n - 1] == '\n')
-			buf[--n] = '\0';
-		if (strlen(buf) != (size_t)n) {
+	buf = rb_xmalloc(RULES_LINE_MAX + 1);
+	while (rc == 0 && (lrc = read_line(fp, buf, &n)) == LINE_OK) {
+		if (strlen(buf) != n) {
 			rb_warn_at(file, line + 1, "NUL byte in rules");
 			rc = -1;
 			break;
 		}
 		rc = parse_line(rs, file, ++line, buf);
 	}
-	if (rc == 0 && ferror(fp)) {
+	if (rc == 0 && lrc == LINE_LONG) {
+		rb_warn_at(file, line + 1, "rule longer than %u bytes", RULES_LINE_MAX);
+		rc = -1;
+	} else if (rc == 0 && lrc == LINE_ERROR) {
 		rb_warn_at(file, 0, "read error:");
 		rc = -1;
 	}
