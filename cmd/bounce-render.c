@@ -763,7 +763,8 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 }
 
 /* Render the records of one input; rejected and malformed records are counted in n.
- * Returns RB_EXIT_FATAL when the input cannot be opened or read, else RB_EXIT_OK. */
+ * An input that cannot be opened or read is reported and skipped, the others are still
+ * rendered: returns RB_EXIT_BADINPUT for it, else RB_EXIT_OK. */
 static int
 render_file(const char *path, const struct tset *ts, const char *root, struct sink *k, FILE *rejfp,
 	struct rb_buf *rejcols, const char *host, struct counts *n)
@@ -775,7 +776,7 @@ render_file(const char *path, const struct tset *ts, const char *root, struct si
 
 	if (fp == NULL) {
 		rb_warn_at(name, 0, "cannot open:");
-		return RB_EXIT_FATAL;
+		return RB_EXIT_BADINPUT;
 	}
 	rc = tsv_open(&r, fp, name);
 	if (rc > 0) {
@@ -787,7 +788,7 @@ render_file(const char *path, const struct tset *ts, const char *root, struct si
 	tsv_close(&r);
 	if (fp != stdin)
 		fclose(fp);
-	return rc < 0 ? RB_EXIT_FATAL : RB_EXIT_OK;
+	return rc < 0 ? RB_EXIT_BADINPUT : RB_EXIT_OK;
 }
 
 /* An address option: absent, or one mailbox; a bad one is reported. */

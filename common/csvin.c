@@ -10,6 +10,13 @@
 #define CSVIN_CHUNK (64u << 10)
 #define CSVIN_BLOCK (4u << 20)
 #define CSVIN_HUGE (2u << 20)
+/* A recipient list holds addresses, names and tokens: no honest value comes near 1 MiB.
+ * libcsv keeps the field it is reading in one buffer, and a row is held until its last
+ * field, so a file with no line end or an unclosed quote would otherwise be read into
+ * memory whole: a longer value, or a row longer than CSVIN_ROW_MAX bytes of input, is a
+ * bad row. */
+#define CSVIN_FIELD_MAX (1u << 20)
+#define CSVIN_ROW_MAX (4u << 20)
 
 const char *const csvin_key_names[] = {
 	"email", "e_mail", "email_address", "e_mail_address", "mail", "mail_address",
@@ -34,6 +41,8 @@ struct loader {
 	bool between_rows;
 	unsigned long long row_line, row_last_line;
 	off_t row_off;
+	size_t row_bytes;         /* input fed to libcsv for it */
+	bool row_too_long;        /* a value over CSVIN_FIELD_MAX */
 	struct rb_buf vals;       /* the values, each NUL-terminated */
 	size_t *lens;
 	size_t nf, lenscap;
@@ -409,7 +418,13 @@ end_row(int c, void *data)
 	(void)c;
 	if (l->fatal)
 		return;
-	if (!l->header_done) {
+	if (l->row_too_long) {
+		if (!l->header_done) {
+			rb_warn_at(l->t->name, l->row_line, "header value longer than %u bytes", CSVIN_FIELD_MAX);
+			l->fatal = true;
+		} else
+			bad_row(l, "value longer than %u bytes", CSVIN_FIELD_MAX);
+	} else if (!l->header_done) {
 		take_header(l);
 		l->header_done = true;
 		if (!find_key(l))
@@ -425,6 +440,7 @@ end_row(int c, void *data)
 		store_row(l);
 	rb_buf_clear(&l->vals);
 	l->nf = 0;
+	l->row_too_long = false;
 	l->between_rows = true;
 }
 
@@ -435,17 +451,16 @@ end_field(void *s, size_t len, void *data)
 
 	if (l->fatal)
 		return;
-	if (len > UINT32_MAX) {
-		rb_warn_at(l->t->name, l->row_line, "value longer than %u bytes", UINT32_MAX);
-		l->fatal = true;
-		return;
+	if (len > CSVIN_FIELD_MAX) {
+		l->row_too_long = true;
+		len = 0; /* the row is refused: keep nothing of it */
 	}
 	if (l->nf == l->lenscap) {
 		l->lenscap = l->lenscap ? l->lenscap * 2 : 16;
 		l->lens = rb_xreallocarray(l->lens, l->lenscap, sizeof *l->lens);
 	}
 	l->lens[l->nf++] = len;
-	rb_buf_add(&l->vals, s ? s : "", s ? len : 0);
+	rb_buf_add(&l->vals, s && len ? s : "", len);
 	rb_buf_addc(&l->vals, '\0');
 }
 
@@ -484,6 +499,24 @@ has_content(const struct loader *l, const char *s, size_t n)
 	return false;
 }
 
+static void start_parser(struct loader *l);
+
+/* A row too long to hold: report it, forget what libcsv holds of it and start afresh at
+ * the next line (the caller skips the rest of this one).  Inside a quoted value that
+ * spans lines, the lines after it then read as rows of their own, reported if malformed. */
+static void
+drop_row(struct loader *l)
+{
+	if (!l->header_done) {
+		rb_warn_at(l->t->name, l->row_line, "header longer than %u bytes", CSVIN_ROW_MAX);
+		l->fatal = true;
+		return;
+	}
+	bad_row(l, "row longer than %u bytes", CSVIN_ROW_MAX);
+	csv_free(&l->p);
+	start_parser(l);
+}
+
 /* Feed the buffered input to libcsv one line end at a time, so that every row can be
  * given the line it starts on. */
 static void
@@ -514,9 +547,13 @@ feed(struct loader *l)
 				l->between_rows = false;
 				l->row_line = l->lineno;
 				l->row_off = l->line_off;
+				l->row_bytes = 0;
 			}
 			l->row_last_line = l->lineno;
-			if (csv_parse(&l->p, s, n, end_field, end_row, l) != n) {
+			if (!l->between_rows && (l->row_bytes += n) > CSVIN_ROW_MAX) {
+				drop_row(l);
+				l->skip_line = term == NULL;
+			} else if (csv_parse(&l->p, s, n, end_field, end_row, l) != n) {
 				rb_warn_at(l->t->name, l->lineno, "%s", csv_strerror(csv_error(&l->p)));
 				l->fatal = true;
 			}
@@ -536,6 +573,7 @@ start_parser(struct loader *l)
 	l->between_rows = true;
 	rb_buf_clear(&l->vals);
 	l->nf = 0;
+	l->row_too_long = false;
 }
 
 /* A quote left open at the end: the rest of the file went into one value.  Under lenient,

@@ -3,8 +3,10 @@
  *
  * Header names become snake_case column names (csvin_snake_case).  The delimiter is
  * detected from the header line (',' ';' or TAB, counted outside quotes) unless forced.
- * A row whose field count differs from the header's, or a quote left open at the end of
- * the file, is a bad row: reported as "file:line: ...", with line the row's first line. */
+ * A row whose field count differs from the header's, a value over 1 MiB, a row over 4 MiB
+ * of input, or a quote left open at the end of the file, is a bad row: reported as
+ * "file:line: ...", with line the row's first line (for a row too long, the line where
+ * reading it stopped is skipped and reading goes on from the next). */
 #ifndef RB_CSVIN_H
 #define RB_CSVIN_H
 

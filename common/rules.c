@@ -1,6 +1,5 @@
 #include "rules.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +81,7 @@ struct scan {
 /* A list of patterns tried in order, each on one field, with a prefilter per field. */
 struct item {
 	struct rx *rx;
-	bool always;            /* no literal is known: always run */
+	bool always;            /* no literal known, or none in the table: always run */
 	size_t scan;            /* which field */
 	ssize_t group;          /* host group the record must be in, or -1 */
 	char **lit;
@@ -395,14 +394,43 @@ rules_load_string(struct rules *rs, const char *name, const char *text)
 	return rc;
 }
 
+/* A rule is a name, a reason, a field and a pattern: none written by hand comes near
+ * 64 KiB, and a line is held whole while it is parsed, so a longer one is refused rather
+ * than read into memory without end. */
+#define RULES_LINE_MAX (64u << 10)
+
+enum line_rc { LINE_OK, LINE_END, LINE_LONG, LINE_ERROR };
+
+/* Read one line, without its end, into buf (RULES_LINE_MAX + 1 bytes) as a string of
+ * *len bytes (a NUL byte in it makes strlen shorter). */
+static enum line_rc
+read_line(FILE *fp, char *buf, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (n == RULES_LINE_MAX)
+			return LINE_LONG;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(fp))
+		return LINE_ERROR;
+	if (c == EOF && n == 0)
+		return LINE_END;
+	buf[n] = '\0';
+	*len = n;
+	return LINE_OK;
+}
+
 int
 rules_load(struct rules *rs, const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	const char *file;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *buf;
+	size_t n;
+	enum line_rc lrc = LINE_OK;
 	unsigned long long line = 0;
 	int rc = 0;
 
@@ -411,18 +439,19 @@ rules_load(struct rules *rs, const char *path)
 		return -1;
 	}
 	file = keep_name(rs, path);
-	errno = 0;
-	while (rc == 0 && (n = getline(&buf, &cap, fp)) >= 0) {
-		if (n > 0 && buf[n - 1] == '\n')
-			buf[--n] = '\0';
-		if (strlen(buf) != (size_t)n) {
+	buf = rb_xmalloc(RULES_LINE_MAX + 1);
+	while (rc == 0 && (lrc = read_line(fp, buf, &n)) == LINE_OK) {
+		if (strlen(buf) != n) {
 			rb_warn_at(file, line + 1, "NUL byte in rules");
 			rc = -1;
 			break;
 		}
 		rc = parse_line(rs, file, ++line, buf);
 	}
-	if (rc == 0 && ferror(fp)) {
+	if (rc == 0 && lrc == LINE_LONG) {
+		rb_warn_at(file, line + 1, "rule longer than %u bytes", RULES_LINE_MAX);
+		rc = -1;
+	} else if (rc == 0 && lrc == LINE_ERROR) {
 		rb_warn_at(file, 0, "read error:");
 		rc = -1;
 	}
@@ -433,6 +462,14 @@ rules_load(struct rules *rs, const char *path)
 
 /* Literals shorter than this would mark patterns possible too often to be worth a lookup. */
 #define RULES_LITERAL_MIN 3
+/* A prefix of a required literal is required too, and one this long rules out nearly as
+ * much as the whole: longer literals are cut, so that one long rule costs few states. */
+#define RULES_LITERAL_MAX 64
+/* The automaton of a field is a dense table, one row of up to 256 classes a state, and a
+ * literal byte may cost a state: past this many literal bytes on one field (the shipped
+ * rules use about 9000 on the diagnostic) a pattern gets no literals in the table and is
+ * always tried instead.  That stays correct and bounds the table at 64 MiB. */
+#define RULES_SCAN_BYTES (64u << 10)
 
 static struct rx *
 compile_or_report(const char *pattern, const char *file, unsigned long long line)
@@ -472,9 +509,42 @@ add_item(struct matcher *m, const char *pattern, const char *field, ssize_t grou
 	it.group = group;
 	it.nlit = rx_literals(pattern, RULES_LITERAL_MIN, &it.lit);
 	it.always = it.nlit == 0;
+	for (size_t k = 0; k < it.nlit; k++)
+		if (strlen(it.lit[k]) > RULES_LITERAL_MAX)
+			it.lit[k][RULES_LITERAL_MAX] = '\0';
 	m->item = rb_xreallocarray(m->item, m->n + 1, sizeof *m->item);
 	m->item[m->n++] = it;
 	return 0;
+}
+
+/* Whether item i has its literals in the automaton of scan si. */
+static bool
+in_scan(const struct matcher *m, size_t i, size_t si)
+{
+	return m->item[i].scan == si && !m->item[i].always;
+}
+
+/* Give the items of scan si literals in the table while RULES_SCAN_BYTES allows, in rule
+ * order (a later, shorter one may still fit); the others are always tried. */
+static size_t
+budget_scan(struct matcher *m, size_t si)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct item *it = &m->item[i];
+		size_t cost = 0;
+
+		if (!in_scan(m, i, si))
+			continue;
+		for (size_t k = 0; k < it->nlit; k++)
+			cost += strlen(it->lit[k]);
+		if (cost > RULES_SCAN_BYTES - used)
+			it->always = true;
+		else
+			used += cost;
+	}
+	return used;
 }
 
 /* Build the automaton of one field: a trie of its items' literals, then failure links
@@ -483,14 +553,15 @@ static void
 build_scan(struct matcher *m, size_t si)
 {
 	struct scan *sc = &m->scan[si];
-	size_t cap = 64, i, k, c, nout = 0;
+	size_t cap, i, k, c, nout = 0;
 	uint32_t *fail, *queue, qh = 0, qt = 0;
 	struct { uint32_t *v; size_t n; } *outs;
 
+	cap = budget_scan(m, si) + 1; /* a state for the root and at most one a literal byte */
 	memset(sc->cls, 0, sizeof sc->cls);
 	sc->nclass = 1;
 	for (i = 0; i < m->n; i++)
-		if (m->item[i].scan == si)
+		if (in_scan(m, i, si))
 			for (k = 0; k < m->item[i].nlit; k++)
 				for (const unsigned char *p = (const unsigned char *)m->item[i].lit[k]; *p; p++)
 					if (sc->cls[*p] == 0)
@@ -506,7 +577,7 @@ build_scan(struct matcher *m, size_t si)
 	outs = rb_xcalloc(cap, sizeof *outs);
 	sc->nstate = 1;
 	for (i = 0; i < m->n; i++) {
-		if (m->item[i].scan != si)
+		if (!in_scan(m, i, si))
 			continue;
 		for (k = 0; k < m->item[i].nlit; k++) {
 			uint32_t st = 0;
@@ -514,17 +585,8 @@ build_scan(struct matcher *m, size_t si)
 			for (const unsigned char *p = (const unsigned char *)m->item[i].lit[k]; *p; p++) {
 				uint32_t *slot = &sc->next[st * sc->nclass + sc->cls[*p]];
 
-				if (*slot == 0) {
-					if (sc->nstate == cap) {
-						sc->next = rb_xreallocarray(sc->next, cap * 2 * sc->nclass, sizeof *sc->next);
-						memset(sc->next + cap * sc->nclass, 0, cap * sc->nclass * sizeof *sc->next);
-						outs = rb_xreallocarray(outs, cap * 2, sizeof *outs);
-						memset(outs + cap, 0, cap * sizeof *outs);
-						cap *= 2;
-						slot = &sc->next[st * sc->nclass + sc->cls[*p]];
-					}
+				if (*slot == 0)
 					*slot = (uint32_t)sc->nstate++;
-				}
 				st = *slot;
 			}
 			outs[st].v = rb_xreallocarray(outs[st].v, outs[st].n + 1, sizeof *outs[st].v);
@@ -555,6 +617,8 @@ build_scan(struct matcher *m, size_t si)
 				*slot = sc->next[fail[st] * sc->nclass + c];
 		}
 	}
+	/* Literals share prefixes: give back the rows no state took. */
+	sc->next = rb_xreallocarray(sc->next, sc->nstate * sc->nclass, sizeof *sc->next);
 	for (i = 0; i < sc->nstate * sc->nclass; i++)
 		sc->next[i] = sc->next[i] << sc->shift | (outs[sc->next[i]].n != 0);
 	sc->out_first = rb_xcalloc(sc->nstate, sizeof *sc->out_first);

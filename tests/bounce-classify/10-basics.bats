@@ -149,6 +149,17 @@ setup() {
 	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/none.rules: cannot open rules: No such file or directory"
 }
 
+@test "a rules line over 64 KiB, or a rules file that cannot be read: exit 2, nothing read" {
+	{ printf 'ok\tblocked\tdiagnostic\tfine\nlong\tblocked\tdiagnostic\t'; head -c 65536 /dev/zero | tr '\0' x; printf '\n'; } >"$BATS_TEST_TMPDIR/long.rules"
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/long.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/long.rules:2: rule longer than 65536 bytes"
+	assert_output ""
+	mkdir "$BATS_TEST_TMPDIR/dir.rules"
+	run -2 --separate-stderr bounce-classify -r "$BATS_TEST_TMPDIR/dir.rules" "$IN"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $BATS_TEST_TMPDIR/dir.rules: read error: Is a directory"
+	assert_output ""
+}
+
 @test "suggestions: only for the address category, never for a known domain" {
 	{
 		echo "$EXTRACT_HEADER"

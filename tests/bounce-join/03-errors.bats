@@ -36,6 +36,24 @@ BAD='email,n,t\na@x.org,A,1\nb@x.org,B\nc@x.org,"C\nmore",3,4\nd@x.org,D,4\n'
 	assert_output ""
 }
 
+@test "a value over 1 MiB and a row over 4 MiB are bad rows; --lenient skips them" {
+	CSV="$BATS_TEST_TMPDIR/big.csv"
+	{
+		printf 'email,t\na@x.org,A\nbig@x.org,'
+		head -c 1048577 /dev/zero | tr '\0' v
+		printf '\nlong@x.org,'
+		head -c 5000000 /dev/zero | tr '\0' w
+		printf '\nc@x.org,C\n'
+	} >"$CSV"
+	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\nc@x.org\nbig@x.org\n' | bounce-join -c '$CSV'"
+	assert_equal "${stderr_lines[0]}" "bounce-join: $CSV:3: value longer than 1048576 bytes"
+	assert_equal "${stderr_lines[1]}" "bounce-join: $CSV:4: row longer than 4194304 bytes"
+	assert_output ""
+	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\nc@x.org\nbig@x.org\n' | bounce-join --lenient -c '$CSV'"
+	assert_equal "${stderr_lines[2]}" "bounce-join: $CSV: 2 bad rows skipped"
+	assert_output "$(printf 'recipient\temail\tt\tmatched\na@x.org\ta@x.org\tA\t1\nc@x.org\tc@x.org\tC\t1\nbig@x.org\t\t\t0')"
+}
+
 @test "--lenient skips bad rows, joins the rest and exits 1" {
 	CSV="$BATS_TEST_TMPDIR/r.csv"
 	run -1 --separate-stderr join_csv "$BAD" --lenient --stats

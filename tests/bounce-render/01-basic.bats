@@ -88,8 +88,8 @@ setup() {
 	assert_output ""
 }
 
-@test "a missing input file is reported; exit 2" {
-	run -2 --separate-stderr render "$BATS_TEST_TMPDIR/nope.tsv"
+@test "a missing input file is reported; exit 1" {
+	run -1 --separate-stderr render "$BATS_TEST_TMPDIR/nope.tsv"
 	assert_equal "${stderr_lines[0]}" "bounce-render: $BATS_TEST_TMPDIR/nope.tsv: cannot open: No such file or directory"
 }
 
