@@ -220,7 +220,9 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 		has_orig = has_orig || is_orig;
 		if (i >= len)
 			break;
-		i += llen + 1;
+		/* a last line without LF ends at len: the pass at i == len then closes
+		 * its group like a blank line would */
+		i += llen + (nl != NULL);
 	}
 	return r->n - before;
 }

@@ -131,7 +131,6 @@ PY
 }
 
 @test "a report whose last line has no line end keeps its last recipient" {
-	open_bug "dsn_parse drops the last recipient group when the text does not end in LF"
 	run -0 --separate-stderr bounce-extract "$H/dsn-ends-without-newline.eml"
 	assert_equal "$(column_of recipient)" cut@example.org
 }
