@@ -23,6 +23,7 @@ static bool offset_given;
 struct counts {
 	unsigned long long messages, bounces, records, feedback, autoreplies, nonbounces,
 	    unparsable, truncated;
+	unsigned long long errors; /* problems reported on stderr: the run exits 1 */
 };
 
 static void usage(FILE *fp);
@@ -101,8 +102,10 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 	struct bounce_result res;
 	int status = RB_EXIT_OK, got;
 
-	if (r == NULL)
+	if (r == NULL) {
+		c->errors++;
 		return RB_EXIT_BADINPUT;
+	}
 	mbox_set_filter(r, bounce_candidate, e);
 	while ((got = mbox_next(r, &m)) == 1) {
 		c->messages++;
@@ -114,6 +117,13 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 		}
 		bounce_analyse(e, m.data, m.len, &res);
 		account(&res, c);
+		if (res.dropped > 0) {
+			/* memory stays bounded, but nothing is dropped silently */
+			rb_warn("%s: report lists %zu recipients; only the first %zu written", m.source,
+			    res.n + res.dropped, res.n);
+			c->errors++;
+			status = RB_EXIT_BADINPUT;
+		}
 		/* --since: bounces dated after it; an undated bounce is kept */
 		if (since[0] == '\0' || res.date[0] == '\0' || strcmp(res.date, since) > 0) {
 			if (write_records(&m, &res, c) < 0) {
@@ -124,8 +134,10 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 		}
 		bounce_result_free(&res);
 	}
-	if (got < 0)
+	if (got < 0) {
+		c->errors++;
 		status = RB_EXIT_BADINPUT;
+	}
 	mbox_close(r);
 	return status;
 }
@@ -206,9 +218,9 @@ main(int argc, char *argv[])
 	if (sflag)
 		fprintf(stderr,
 		    "messages\t%llu\nbounces\t%llu\nrecords\t%llu\nfeedback\t%llu\nautoreplies\t%llu\n"
-		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\n",
+		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\nerrors\t%llu\n",
 		    c.messages, c.bounces, c.records, c.feedback, c.autoreplies, c.nonbounces,
-		    c.unparsable, c.truncated);
+		    c.unparsable, c.truncated, c.errors);
 	bounce_engine_free(e);
 	return rb_finish(status);
 }

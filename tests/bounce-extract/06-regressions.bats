@@ -11,3 +11,50 @@ load ../helper
 	assert_equal "${#lines[@]}" "$want"
 	assert_equal "$stderr" ""
 }
+
+# A delivery report for n recipients, written to $1.
+many_rcpt_report() {
+	local out=$1 n=$2 i
+	{
+		printf 'From: MAILER-DAEMON@mx.example.org\nTo: sender@example.com\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\nDate: Sat, 28 Nov 2026 23:04:11 +0000\n'
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+		printf -- '--b\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n'
+		printf -- '--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n'
+		for ((i = 1; i <= n; i++)); do
+			printf '\nFinal-Recipient: rfc822; user%d@example.net\nAction: failed\nStatus: 5.1.1\n' "$i"
+		done
+		printf -- '\n--b--\n'
+	} >"$out"
+}
+
+@test "report-with-more-recipients-than-kept: the first 256 written, the rest reported, exit 1" {
+	many_rcpt_report "$BATS_TEST_TMPDIR/many.eml" 1000
+	run -1 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/many.eml"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/many.eml: report lists 1000 recipients; only the first 256 written"
+	assert_equal "${#lines[@]}" 257
+	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f3 | sed -n '2p;257p' | paste -sd ' ')" "user1@example.net user256@example.net"
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^records' | cut -f2)" 256
+}
+
+@test "report-with-256-recipients: all written, nothing reported, exit 0" {
+	many_rcpt_report "$BATS_TEST_TMPDIR/full.eml" 256
+	run -0 --separate-stderr bounce-extract "$BATS_TEST_TMPDIR/full.eml"
+	assert_equal "${#lines[@]}" 257
+	assert_equal "$stderr" ""
+}
+
+@test "notice-text-with-more-recipients-than-kept: reported, exit 1" {
+	{
+		printf 'From: MAILER-DAEMON@mx.example.org\nTo: sender@example.com\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\n\n'
+		printf 'I was unable to deliver your message to the following addresses:\n\n'
+		for ((i = 1; i <= 300; i++)); do
+			printf '<user%d@example.net>: 550 5.1.1 user unknown\n' "$i"
+		done
+	} >"$BATS_TEST_TMPDIR/text.eml"
+	run -1 --separate-stderr bounce-extract "$BATS_TEST_TMPDIR/text.eml"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/text.eml: report lists 300 recipients; only the first 256 written"
+	assert_equal "${#lines[@]}" 257
+}

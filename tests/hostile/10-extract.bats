@@ -117,9 +117,12 @@ PY
 		dsn_bounce after@example.org 2
 	}
 	pipeline() { archive | bounded bounce-extract --stats; }
-	run -0 --separate-stderr pipeline
+	run -1 --separate-stderr pipeline
 	assert_bounded_memory
 	assert_equal "$(stat_of messages)" 2
+	assert_equal "$(stat_of errors)" 1
+	assert_equal "$(stat_of records)" 257
+	assert_regex "$stderr" "bounce-extract: stdin:0: report lists [0-9]+ recipients; only the first 256 written"
 	assert_equal "$(column_of recipient | head -1)" user1@example.org
 	assert_equal "$(column_of recipient | tail -1)" after@example.org
 }
