@@ -134,10 +134,10 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 		}
 		bounce_result_free(&res);
 	}
-	if (got < 0) {
-		c->errors++;
+	if (got < 0)
 		status = RB_EXIT_BADINPUT;
-	}
+	/* each unreadable file of a directory, each corrupt stream: one error apiece */
+	c->errors += mbox_get_stats(r)->errors;
 	mbox_close(r);
 	return status;
 }

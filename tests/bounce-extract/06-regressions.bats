@@ -58,3 +58,26 @@ many_rcpt_report() {
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/text.eml: report lists 300 recipients; only the first 256 written"
 	assert_equal "${#lines[@]}" 257
 }
+
+@test "dangling-symlink-in-maildir: reported, counted, exit 1, the other messages read" {
+	local md="$BATS_TEST_TMPDIR/Maildir"
+	mkdir -p "$md/cur" "$md/new" "$md/tmp"
+	cp "$FIXTURES/extract/postfix.eml" "$md/cur/1.host:2,S"
+	ln -s "$BATS_TEST_TMPDIR/nowhere" "$md/cur/2.host:2,S"
+	ln -s "$BATS_TEST_TMPDIR/nowhere" "$md/cur/3.host:2,S"
+	cp "$FIXTURES/extract/postfix.eml" "$md/new/4.host"
+	run -1 --separate-stderr bounce-extract --stats "$md"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $md/cur/2.host:2,S: cannot open: No such file or directory"
+	assert_equal "${stderr_lines[1]}" "bounce-extract: $md/cur/3.host:2,S: cannot open: No such file or directory"
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^messages' | cut -f2)" 2
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 2
+	want=$(bounce-extract "$FIXTURES/extract/postfix.eml" | sed 1d | wc -l)
+	assert_equal "$((${#lines[@]} - 1))" "$((2 * want))"
+}
+
+@test "unopenable-archive-among-others: counted in the stats errors" {
+	run -1 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/nowhere" "$FIXTURES/extract/postfix.eml"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/nowhere: cannot open: No such file or directory"
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^messages' | cut -f2)" 1
+}
