@@ -93,6 +93,23 @@ account(const struct bounce_result *res, struct counts *c)
 	}
 }
 
+/* A bounce cut at MBOX_MAX_MSG: said once per message.  A large returned attachment is
+ * normal, so the run stays successful when the recipients were still found; a bounce
+ * whose recipients were lost with the rest is an error. */
+static int
+report_truncated(const struct mbox_msg *m, const struct bounce_result *res, struct counts *c)
+{
+	if (!m->truncated || res->kind == BOUNCE_NONE)
+		return RB_EXIT_OK;
+	rb_warn("%s: message longer than %u MiB, read its first %u MiB", m->source,
+	    MBOX_MAX_MSG >> 20, MBOX_MAX_MSG >> 20);
+	if (res->n == 0 || (res->n == 1 && res->rec[0].recipient[0] == '\0')) {
+		c->errors++;
+		return RB_EXIT_BADINPUT;
+	}
+	return RB_EXIT_OK;
+}
+
 /* Read one input; returns the exit status it calls for. */
 static int
 extract(const char *path, struct bounce_engine *e, struct counts *c)
@@ -117,6 +134,8 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 		}
 		bounce_analyse(e, m.data, m.len, &res);
 		account(&res, c);
+		if (report_truncated(&m, &res, c) != RB_EXIT_OK)
+			status = RB_EXIT_BADINPUT;
 		if (res.dropped > 0) {
 			/* memory stays bounded, but nothing is dropped silently */
 			rb_warn("%s: report lists %zu recipients; only the first %zu written", m.source,

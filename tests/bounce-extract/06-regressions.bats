@@ -81,3 +81,51 @@ many_rcpt_report() {
 	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
 	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^messages' | cut -f2)" 1
 }
+
+# A delivery report for one recipient returning a message of $2 MiB, written to $1.
+big_returned_message() {
+	local out=$1 mib=$2
+	{
+		printf 'From: MAILER-DAEMON@mx.example.org\nTo: sender@example.com\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\n'
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+		printf -- '--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n'
+		printf 'Final-Recipient: rfc822; big@example.net\nAction: failed\nStatus: 5.2.2\n\n'
+		printf -- '--b\nContent-Type: message/rfc822\n\nFrom: sender@example.com\nTo: big@example.net\nSubject: photos\n\n'
+		head -c $((mib << 20)) /dev/zero | tr '\0' 'x' | fold -w 76
+		printf -- '\n--b--\n'
+	} >"$out"
+}
+
+@test "truncated-bounce-warned: a bounce cut at 8 MiB is said once, its recipient kept, exit 0" {
+	big_returned_message "$BATS_TEST_TMPDIR/big.eml" 9
+	run -0 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/big.eml"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/big.eml: message longer than 8 MiB, read its first 8 MiB"
+	assert_equal "${stderr_lines[1]}" "messages	1"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f3 | sed 1d)" big@example.net
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^truncated' | cut -f2)" 1
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 0
+}
+
+@test "truncated-non-bounce-quiet: a long message that is no bounce is cut without a word" {
+	{
+		printf 'From: friend@example.com\nTo: me@example.org\nSubject: holiday photos\n\n'
+		head -c $((9 << 20)) /dev/zero | tr '\0' 'x' | fold -w 76
+	} >"$BATS_TEST_TMPDIR/photos.eml"
+	run -0 --separate-stderr bounce-extract "$BATS_TEST_TMPDIR/photos.eml"
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 1
+}
+
+@test "truncated-bounce-without-recipient: warned, exit 1" {
+	{
+		printf 'From: MAILER-DAEMON@mx.example.org\nTo: sender@example.com\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\n\nThe message below could not be sent.\n\n'
+		head -c $((9 << 20)) /dev/zero | tr '\0' 'x' | fold -w 76
+		printf '\n<late@example.net>: 550 5.1.1 user unknown\n'
+	} >"$BATS_TEST_TMPDIR/late.eml"
+	run -1 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/late.eml"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/late.eml: message longer than 8 MiB, read its first 8 MiB"
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^unparsable' | cut -f2)" 1
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
+}
