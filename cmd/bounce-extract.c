@@ -23,6 +23,7 @@ static bool offset_given;
 struct counts {
 	unsigned long long messages, bounces, records, feedback, autoreplies, nonbounces,
 	    unparsable, truncated;
+	unsigned long long errors; /* problems reported on stderr: the run exits 1 */
 };
 
 static void usage(FILE *fp);
@@ -92,6 +93,23 @@ account(const struct bounce_result *res, struct counts *c)
 	}
 }
 
+/* A bounce cut at MBOX_MAX_MSG: said once per message.  A large returned attachment is
+ * normal, so the run stays successful when the recipients were still found; a bounce
+ * whose recipients were lost with the rest is an error. */
+static int
+report_truncated(const struct mbox_msg *m, const struct bounce_result *res, struct counts *c)
+{
+	if (!m->truncated || res->kind == BOUNCE_NONE)
+		return RB_EXIT_OK;
+	rb_warn("%s: message longer than %u MiB, read its first %u MiB", m->source,
+	    MBOX_MAX_MSG >> 20, MBOX_MAX_MSG >> 20);
+	if (res->n == 0 || (res->n == 1 && res->rec[0].recipient[0] == '\0')) {
+		c->errors++;
+		return RB_EXIT_BADINPUT;
+	}
+	return RB_EXIT_OK;
+}
+
 /* Read one input; returns the exit status it calls for. */
 static int
 extract(const char *path, struct bounce_engine *e, struct counts *c)
@@ -101,8 +119,10 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 	struct bounce_result res;
 	int status = RB_EXIT_OK, got;
 
-	if (r == NULL)
+	if (r == NULL) {
+		c->errors++;
 		return RB_EXIT_BADINPUT;
+	}
 	mbox_set_filter(r, bounce_candidate, e);
 	while ((got = mbox_next(r, &m)) == 1) {
 		c->messages++;
@@ -114,6 +134,15 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 		}
 		bounce_analyse(e, m.data, m.len, &res);
 		account(&res, c);
+		if (report_truncated(&m, &res, c) != RB_EXIT_OK)
+			status = RB_EXIT_BADINPUT;
+		if (res.dropped > 0) {
+			/* memory stays bounded, but nothing is dropped silently */
+			rb_warn("%s: report lists %zu recipients; only the first %zu written", m.source,
+			    res.n + res.dropped, res.n);
+			c->errors++;
+			status = RB_EXIT_BADINPUT;
+		}
 		/* --since: bounces dated after it; an undated bounce is kept */
 		if (since[0] == '\0' || res.date[0] == '\0' || strcmp(res.date, since) > 0) {
 			if (write_records(&m, &res, c) < 0) {
@@ -126,6 +155,8 @@ extract(const char *path, struct bounce_engine *e, struct counts *c)
 	}
 	if (got < 0)
 		status = RB_EXIT_BADINPUT;
+	/* each unreadable file of a directory, each corrupt stream: one error apiece */
+	c->errors += mbox_get_stats(r)->errors;
 	mbox_close(r);
 	return status;
 }
@@ -206,9 +237,9 @@ main(int argc, char *argv[])
 	if (sflag)
 		fprintf(stderr,
 		    "messages\t%llu\nbounces\t%llu\nrecords\t%llu\nfeedback\t%llu\nautoreplies\t%llu\n"
-		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\n",
+		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\nerrors\t%llu\n",
 		    c.messages, c.bounces, c.records, c.feedback, c.autoreplies, c.nonbounces,
-		    c.unparsable, c.truncated);
+		    c.unparsable, c.truncated, c.errors);
 	bounce_engine_free(e);
 	return rb_finish(status);
 }

@@ -15,8 +15,7 @@
 #include "scan.h"
 #include "util.h"
 
-/* At most this many recipients are taken from one notice (hostile input). */
-#define MAX_RCPT 256
+#define MAX_RCPT BOUNCE_MAX_RCPT
 /* A diagnostic is cut at this length. */
 #define MAX_DIAG 1000
 
@@ -856,8 +855,10 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	for (size_t i = 0; i < res->n; i++)
 		if (rcpt[0] && strcasecmp(res->rec[i].recipient, rcpt) == 0)
 			return;
-	if (res->n >= MAX_RCPT)
+	if (res->n >= MAX_RCPT) {
+		res->dropped++;
 		return;
+	}
 	/* the diagnostic on one line: white space collapsed, written straight into a buffer
 	 * of the size it can reach */
 	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
@@ -1449,7 +1450,7 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	struct line *v;
 	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(eng, v, n);
 	struct cand *c = NULL;
-	size_t nc = 0;
+	size_t nc = 0, over = 0;
 	struct rb_buf diag = {0};
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
 	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
@@ -1459,7 +1460,7 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
 		inline_orig(v, n, cut, &sc->orig);
-	for (size_t i = 0; i < cut && nc < MAX_RCPT; i++) {
+	for (size_t i = 0; i < cut; i++) {
 		size_t as, ae, rest;
 		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(eng, &v[i], &as, &ae, &rest))
 			continue;
@@ -1468,7 +1469,10 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 		for (size_t k = 0; k < nc && !dup; k++)
 			if (strcasecmp(c[k].addr, a) == 0)
 				dup = true;
-		if (dup) {
+		if (dup || nc >= MAX_RCPT) {
+			/* beyond the cap a recipient is only counted (duplicates of a kept one
+			 * aside): the caller reports it */
+			over += !dup;
 			free(a);
 			continue;
 		}
@@ -1506,6 +1510,7 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 		}
 	}
 	if (res->n == 0) {
+		res->dropped += over;
 		for (size_t k = 0; k < nc; k++) {
 			diagnostic_for(eng, v, cut, &c[k], k + 1 < nc ? &c[k + 1] : NULL, nc == 1, &diag);
 			add_rec(res, c[k].addr, action, NULL, S(&diag), NULL);
@@ -1861,6 +1866,7 @@ ses_json_records(const struct scan *sc, struct bounce_result *res)
 static void
 dsn_records(struct scan *sc, struct bounce_result *res)
 {
+	res->dropped += sc->dsn.more;
 	for (size_t i = 0; i < sc->dsn.n; i++) {
 		struct dsn_rcpt *d = &sc->dsn.rcpt[i];
 		char *a = addr_in(d->final_rcpt);
@@ -1979,6 +1985,7 @@ inner_bounce(struct bounce_engine *eng, const struct scan *sc, struct bounce_res
 	}
 	res->rec = in.rec;
 	res->n = in.n;
+	res->dropped = in.dropped;
 	res->mta = in.mta;
 	res->message_id = in.message_id;
 	res->subject = in.subject;

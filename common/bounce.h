@@ -35,7 +35,12 @@ struct bounce_result {
 	char *subject;
 	struct bounce_rec *rec;
 	size_t n;
+	size_t dropped;      /* recipients the notice lists beyond the BOUNCE_MAX_RCPT kept */
 };
+
+/* At most this many records are made from one notice (hostile input: memory and time
+ * stay bounded); the others are counted in bounce_result.dropped for the caller to report. */
+#define BOUNCE_MAX_RCPT 256
 
 /* The engine: the marker tables compiled once, and buffers reused from one message to the
  * next.  Build one with bounce_engine_new before the first message and pass it to every

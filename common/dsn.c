@@ -156,6 +156,10 @@ add_group(struct dsn_report *r, const char *g, size_t len)
 			r->reporting_mta = field_at(g, len, at[REPORTING], names[REPORTING]);
 		return;
 	}
+	if (r->n >= DSN_MAX_GROUPS) {
+		r->more++;
+		return;
+	}
 	r->rcpt = rb_xreallocarray(r->rcpt, r->n + 1, sizeof *r->rcpt);
 	struct dsn_rcpt *d = &r->rcpt[r->n++];
 	d->final_rcpt = field_at(g, len, at[FINAL], names[FINAL]);
@@ -186,7 +190,7 @@ is_field_start(const char *l, size_t n)
 size_t
 dsn_parse(const char *text, size_t len, struct dsn_report *r)
 {
-	size_t i = 0, before = r->n;
+	size_t i = 0, before = r->n + r->more;
 	const char *gstart = NULL;
 	bool has_final = false, has_orig = false;
 
@@ -220,9 +224,11 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 		has_orig = has_orig || is_orig;
 		if (i >= len)
 			break;
-		i += llen + 1;
+		/* a last line without LF ends at len: the pass at i == len then closes
+		 * its group like a blank line would */
+		i += llen + (nl != NULL);
 	}
-	return r->n - before;
+	return r->n + r->more - before;
 }
 
 void
@@ -241,4 +247,5 @@ dsn_free(struct dsn_report *r)
 	r->rcpt = NULL;
 	r->reporting_mta = NULL;
 	r->n = 0;
+	r->more = 0;
 }

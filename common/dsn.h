@@ -18,14 +18,19 @@ struct dsn_rcpt {
 	char *diagnostic;   /* Diagnostic-Code, type removed, one line */
 };
 
+/* At most this many recipient groups are kept from one notice (hostile input: memory
+ * stays bounded); the groups beyond are counted in more. */
+#define DSN_MAX_GROUPS 1024
+
 struct dsn_report {
 	char *reporting_mta;
 	struct dsn_rcpt *rcpt;
 	size_t n;
+	size_t more;        /* recipient groups found beyond DSN_MAX_GROUPS, not kept */
 };
 
 /* Parse text into r (zeroed by the caller or by dsn_free).  Returns the number of
- * recipient groups found. */
+ * recipient groups found, kept or not. */
 size_t dsn_parse(const char *text, size_t len, struct dsn_report *r);
 void dsn_free(struct dsn_report *r);
 

@@ -813,7 +813,9 @@ is_directory(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Append dir's regular files (not dotfiles), sorted by name. */
+/* Append dir's regular files (not dotfiles), sorted by name.  An entry whose kind cannot
+ * be known (a dangling symlink, no permission) is listed too: opening it in turn reports
+ * why, so that nothing is skipped silently. */
 static int
 list_files(struct mbox_reader *r, const char *dir)
 {
@@ -831,7 +833,7 @@ list_files(struct mbox_reader *r, const char *dir)
 			continue;
 		char *path = join_path(dir, de->d_name);
 		struct stat st;
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 			free(path);
 			continue;
 		}

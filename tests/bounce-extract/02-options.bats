@@ -6,7 +6,7 @@ F="$FIXTURES/extract"
 
 @test "--stats accounts for every message" {
 	run -0 --separate-stderr bounce-extract --stats "$F"/*.eml
-	assert_equal "$stderr" "$(printf 'messages\t13\nbounces\t9\nrecords\t13\nfeedback\t1\nautoreplies\t1\nnon-bounces\t1\nunparsable\t1\ntruncated\t0')"
+	assert_equal "$stderr" "$(printf 'messages\t13\nbounces\t9\nrecords\t13\nfeedback\t1\nautoreplies\t1\nnon-bounces\t1\nunparsable\t1\ntruncated\t0\nerrors\t0')"
 }
 @test "--since keeps bounces dated after the date" {
 	run -0 bounce-extract --since 2026-01-01 "$F"/*.eml

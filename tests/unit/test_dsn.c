@@ -106,9 +106,44 @@ test_status_values(void)
 	}
 }
 
+/* The text's last line has no line end: its group still counts, with its last field. */
+static void
+test_last_line_without_lf(void)
+{
+	static const struct {
+		const char *text, *final, *status;
+		size_t n;
+	} t[] = {
+		{"Final-Recipient: rfc822; cut@example.org\nAction: failed\nStatus: 5.1.1", "cut@example.org", "5.1.1", 1},
+		{"Final-Recipient: rfc822; cut@example.org", "cut@example.org", "", 1},
+		{"Final-Recipient: rfc822; a@example.org\n\nFinal-Recipient: rfc822; b@example.org\nStatus: 4.4.7", "b@example.org", "4.4.7", 2},
+		{"Final-Recipient: rfc822; a@example.org\nFinal-Recipient: rfc822; b@example.org\nStatus: 5.2.2", "b@example.org", "5.2.2", 2},
+		{"Final-Recipient: rfc822; a@example.org\nStatus: 5.1.1\n", "a@example.org", "5.1.1", 1},
+		{"Final-Recipient: rfc822; a@example.org\nDiagnostic-Code: smtp; 550\n  no such user", "a@example.org", "", 1},
+		{"Reporting-MTA: dns; mx.example.org", NULL, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct dsn_report r = {0};
+		CHECK_INT(dsn_parse(t[i].text, strlen(t[i].text), &r), t[i].n);
+		if (r.n == t[i].n && r.n > 0) {
+			CHECK_STR(r.rcpt[r.n - 1].final_rcpt, t[i].final);
+			CHECK_STR(r.rcpt[r.n - 1].status, t[i].status);
+		}
+		dsn_free(&r);
+	}
+	/* the folded diagnostic on the last line is unfolded whole */
+	static const char folded[] = "Final-Recipient: rfc822; a@example.org\nDiagnostic-Code: smtp; 550\n  no such user";
+	struct dsn_report r = {0};
+	CHECK_INT(dsn_parse(folded, strlen(folded), &r), 1);
+	if (r.n)
+		CHECK_STR(r.rcpt[0].diagnostic, "550 no such user");
+	dsn_free(&r);
+}
+
 int
 main(void)
 {
+	test_last_line_without_lf();
 	test_report();
 	test_fields_in_text();
 	test_strip_type();

@@ -385,6 +385,20 @@ test_directory(void)
 	CHECK_INT(mbox_get_stats(r)->errors, 1);
 	mbox_close(r);
 
+	/* A dangling symlink in the directory: reported when its turn comes, the others read. */
+	char *dangling = tmp_path("dir/b2.eml");
+	char *nowhere = tmp_path("nowhere");
+	CHECK_INT(symlink(nowhere, dangling), 0);
+	fprintf(stderr, "(an error about %s is expected)\n", dangling);
+	CHECK_INT(read_input(dir, NULL, &g), -1);
+	CHECK_INT(g.n, 3);
+	CHECK_STR(g.data[2], "Subject: d\n\nD\n");
+	CHECK_INT(g.stats.errors, 1);
+	got_free(&g);
+	unlink(dangling);
+	free(dangling);
+	free(nowhere);
+
 	/* An offset needs a file. */
 	struct opts o = { .start = 5 };
 	CHECK_INT(read_input(dir, &o, &g), -2);
