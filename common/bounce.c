@@ -2065,9 +2065,6 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 				sc.dsn = keep;
 			}
 			dsn_free(&inl);
-			/* the text's own recipient lines carry better diagnostics */
-			for (size_t i = 0; i < res->n; i++)
-				;
 		}
 		if (res->n > 0)
 			fill_from_text(eng, &sc, res);
@@ -2086,8 +2083,6 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 				res->kind = BOUNCE_FAILURE;
 			} else if (!strong && is_autoreply(eng, &t)) {
 				res->kind = BOUNCE_AUTOREPLY;
-				for (size_t i = 0; i < res->n; i++)
-					;
 				bounce_result_free(res);
 				memset(res, 0, sizeof *res);
 				res->kind = BOUNCE_AUTOREPLY;
