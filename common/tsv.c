@@ -186,6 +186,9 @@ tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk)
 	r->fp = fp;
 	r->name = name;
 	r->chunk = chunk > 0 ? chunk : 1;
+	/* the scan computes pointers into the buffer before the first read */
+	r->incap = r->chunk + 1;
+	r->in = rb_xmalloc(r->incap);
 	len = next_line(r, &line);
 	if (len == -2)
 		return 0;
