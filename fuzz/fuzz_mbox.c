@@ -13,22 +13,11 @@
 #include <unistd.h>
 
 #include "bounce.h"
+#include "engine.h"
 #include "mbox.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* One engine for the whole run, as bounce-extract builds one per run: it holds the
- * compiled marker tables, and building it per input would measure start-up, not parsing. */
-static struct bounce_engine *
-engine(void)
-{
-	static struct bounce_engine *e;
-
-	if (e == NULL)
-		e = bounce_engine_new();
-	return e;
-}
 
 static size_t
 touch(const char *s)
