@@ -234,14 +234,23 @@ contains_ci(const char *hay, const char *needle)
 }
 
 /* The first offset of needle (not empty) in s[0..n), ASCII letters compared without case,
- * or SIZE_MAX.  The first byte is compared before the rest: most places fail on it. */
+ * or SIZE_MAX.  The needle is lower-cased once, for scan_find_ci's many places at a time. */
 static size_t
 find_ci(const char *s, size_t n, const char *needle)
 {
+	char low[256];
 	size_t k = strlen(needle);
-	int c0 = tolower((unsigned char)needle[0]);
 
-	for (size_t i = 0; k && i + k <= n; i++)
+	if (k == 0)
+		return SIZE_MAX;
+	if (k < sizeof low) {
+		for (size_t i = 0; i < k; i++)
+			low[i] = (char)tolower((unsigned char)needle[i]);
+		size_t at = scan_find_ci(s, n, low, k);
+		return at < n ? at : SIZE_MAX;
+	}
+	int c0 = tolower((unsigned char)needle[0]);
+	for (size_t i = 0; i + k <= n; i++)
 		if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, needle, k) == 0)
 			return i;
 	return SIZE_MAX;

@@ -199,9 +199,8 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 		size_t llen = i < len ? (nl ? (size_t)(nl - line) : len - i) : 0;
 		bool blank = true;
 
-		for (size_t k = 0; k < llen; k++)
-			if (!isspace((unsigned char)line[k]))
-				blank = false;
+		for (size_t k = 0; k < llen && blank; k++)
+			blank = isspace((unsigned char)line[k]);
 		bool cont = !blank && (line[0] == ' ' || line[0] == '\t');
 		bool is_final = !cont && llen > 16 && strncasecmp(line, "Final-Recipient:", 16) == 0;
 		bool is_orig = !cont && llen > 19 && strncasecmp(line, "Original-Recipient:", 19) == 0;

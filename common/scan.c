@@ -511,16 +511,15 @@ match_ci_at(const unsigned char *p, const char *needle, size_t k)
 	return true;
 }
 
-bool
-scan_contains_ci(const char *s, size_t len, const char *needle)
+size_t
+scan_find_ci(const char *s, size_t len, const char *needle, size_t k)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t k = strlen(needle), i = 0;
-	const unsigned char first = (unsigned char)needle[0], last = (unsigned char)needle[k - 1];
+	size_t i = 0;
 
-	len = strnlen(s, len);
-	if (k > len)
-		return false;
+	if (k == 0 || k > len)
+		return k == 0 ? 0 : len;
+	const unsigned char first = (unsigned char)needle[0], last = (unsigned char)needle[k - 1];
 #ifdef __SSE2__
 	{
 		/* the needle's first and last bytes, 16 starts at a time: a pair far apart is
@@ -535,12 +534,21 @@ scan_contains_ci(const char *s, size_t len, const char *needle)
 				_mm_or_si128(_mm_cmpeq_epi8(b, lo1), _mm_cmpeq_epi8(b, up1)));
 			for (unsigned m = (unsigned)_mm_movemask_epi8(hit); m != 0; m &= m - 1)
 				if (match_ci_at(p + i + (size_t)__builtin_ctz(m), needle, k))
-					return true;
+					return i + (size_t)__builtin_ctz(m);
 		}
 	}
 #endif
 	for (; i + k <= len; i++)
 		if (ascii_lower(p[i]) == first && match_ci_at(p + i, needle, k))
-			return true;
-	return false;
+			return i;
+	return len;
+}
+
+bool
+scan_contains_ci(const char *s, size_t len, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	len = strnlen(s, len);
+	return k <= len && scan_find_ci(s, len, needle, k) < len;
 }
