@@ -623,6 +623,10 @@ struct walk {
 	/* a leaf part's encoding, decoded body and text, used again by the next leaf:
 	 * a leaf's buffers are done with once its part has been handed on */
 	struct rb_buf cte, dec, text;
+	/* an entity's Content-Type, media type and parameter, one set per depth (a
+	 * multipart's boundary is in use while its parts are walked), kept for the next
+	 * entity at that depth */
+	struct rb_buf ct[MIME_MAX_DEPTH + 1], type[MIME_MAX_DEPTH + 1], param[MIME_MAX_DEPTH + 1];
 };
 
 static void walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached);
@@ -704,7 +708,7 @@ static void
 walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attached)
 {
 	size_t hlen = mime_header_len(msg, len);
-	struct rb_buf ct = {0}, type = {0}, param = {0};
+	struct rb_buf *ct = &w->ct[depth], *type = &w->type[depth], *param = &w->param[depth];
 	struct rb_buf *cte = &w->cte, *dec = &w->dec, *text = &w->text;
 	const char *body = msg + hlen;
 	size_t blen = len - hlen;
@@ -719,14 +723,14 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 		blen = len;
 		hlen = 0;
 	}
-	mime_header(msg, hlen, "Content-Type", &ct);
-	mime_media_type(ct.data, &type);
-	if (strncmp(type.data, "multipart/", 10) == 0 &&
-	    ((mime_param(ct.data, "boundary", &param) && param.len > 0) ||
-	    guess_boundary(body, blen, &param))) {
+	mime_header(msg, hlen, "Content-Type", ct);
+	mime_media_type(ct->data, type);
+	if (strncmp(type->data, "multipart/", 10) == 0 &&
+	    ((mime_param(ct->data, "boundary", param) && param->len > 0) ||
+	    guess_boundary(body, blen, param))) {
 		if (depth < MIME_MAX_DEPTH)
-			walk_multipart(w, body, blen, param.data, depth + 1, attached);
-		goto done;
+			walk_multipart(w, body, blen, param->data, depth + 1, attached);
+		return;
 	}
 	mime_header(msg, hlen, "Content-Transfer-Encoding", cte);
 	rb_buf_clear(dec);
@@ -742,13 +746,13 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 	}
 	if (blen > MIME_MAX_PART)
 		blen = MIME_MAX_PART;
-	if (strncmp(type.data, "text/", 5) == 0 && strcmp(type.data, "text/rfc822-headers") != 0) {
-		mime_param(ct.data, "charset", &param);
-		mime_to_utf8(param.len ? param.data : NULL, body, blen, text);
+	if (strncmp(type->data, "text/", 5) == 0 && strcmp(type->data, "text/rfc822-headers") != 0) {
+		mime_param(ct->data, "charset", param);
+		mime_to_utf8(param->len ? param->data : NULL, body, blen, text);
 		body = text->data ? text->data : "";
 		blen = text->len;
 	}
-	p.type = type.data;
+	p.type = type->data;
 	p.hdr = msg;
 	p.hdr_len = hlen;
 	p.body = body;
@@ -756,19 +760,20 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 	p.depth = depth;
 	p.attached = attached;
 	w->fn(&p, w->arg);
-done:
-	rb_buf_free(&ct);
-	rb_buf_free(&type);
-	rb_buf_free(&param);
 }
 
 void
 mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg)
 {
-	struct walk w = {fn, arg, {0}, {0}, {0}};
+	struct walk w = {.fn = fn, .arg = arg};
 
 	walk_entity(&w, msg, len, 0, false);
 	rb_buf_free(&w.cte);
 	rb_buf_free(&w.dec);
 	rb_buf_free(&w.text);
+	for (size_t d = 0; d <= MIME_MAX_DEPTH; d++) {
+		rb_buf_free(&w.ct[d]);
+		rb_buf_free(&w.type[d]);
+		rb_buf_free(&w.param[d]);
+	}
 }
