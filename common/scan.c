@@ -220,23 +220,47 @@ scan_ascii_run(const char *p, size_t len)
 
 /* ---- sets of strings ---- */
 
+/* A set is searched by the first bytes of its strings: the window, four bytes or the
+ * length of the shortest string if that is less.  At an offset of the text the window is
+ * read whole, its bytes folded with | 0x20 (a superset of lower-casing: a byte that
+ * lower-cases to a string's byte has the same image) and hashed into a bitmap that fits
+ * the first-level cache; only where the bit is set are the strings of that hash compared.
+ * Unlike an automaton's walk, one offset does not wait for the one before.
+ *
+ * Where the processor has AVX2, a first sieve looks at 32 offsets at a time: the strings
+ * are spread over 16 groups, by their sorted beginnings so that a group's strings begin
+ * alike, and for each of the first SET_SIEVE bytes two tables give, by the byte's low and
+ * high halves, the groups with a string that has such a byte there (or is shorter).  An
+ * offset goes on to the bitmap only when some group admits every byte. */
+enum {
+	SET_WINDOW = 4,
+	SET_HASH_BITS = 15,        /* the bitmap: 4 KB */
+	SET_BUCKET_BITS = 10,      /* the lists of strings, by the hash's top bits */
+	SET_SIEVE = 5,             /* bytes the sieve looks at */
+	SET_GROUPS = 16,
+};
+
+struct set_entry {
+	uint32_t key;              /* the string's window, folded */
+	uint32_t k;                /* its index */
+};
+
 struct scan_set {
-	size_t n;            /* strings */
-	size_t words;        /* 64-bit words of a string mask */
-	size_t nstates;
-	unsigned nclass;     /* byte classes: 0 is "in no string", the rest one per distinct byte */
-	unsigned char cls[256];   /* text byte -> class, the byte lower-cased first */
-	/* States are numbered so that those where strings end come last, from first_out on,
-	 * and are kept premultiplied by nclass: row = state * nclass.  next[row + class] is
-	 * the next row; a row at or past out_row has strings ending there, listed in
-	 * masks[(row / nclass - first_out) * words ...]. */
-	uint32_t *next;
-	uint32_t out_row;
-	size_t first_out;
-	uint64_t *masks;
-	unsigned char *len;  /* length of each string */
-	unsigned char *depth; /* of each state: the length of the prefix it stands for */
-	size_t maxlen;       /* of the longest */
+	size_t n;                  /* strings */
+	size_t maxlen;             /* of the longest */
+	size_t window;             /* 1 to SET_WINDOW; 0 when no string can ever match */
+	uint32_t keymask;          /* the window's bytes in a 4-byte word */
+	unsigned char *len;        /* of each string */
+	char *bytes;               /* the strings, each followed by a NUL */
+	size_t *at;                /* where each string starts in bytes */
+	struct set_entry *entries; /* grouped by bucket */
+	uint32_t start[(1u << SET_BUCKET_BITS) + 1];  /* bucket b: entries[start[b]..start[b+1]) */
+	uint64_t bits[(1u << SET_HASH_BITS) / 64];
+	/* The sieve: groups[j][h][0][c] has the groups 8h to 8h+7 with a string whose folded
+	 * byte j has the low half c (or that is shorter than j + 1), groups[j][h][1][c]
+	 * those where the high half is c. */
+	size_t sieve;              /* bytes it looks at: SET_SIEVE or the longest's length */
+	unsigned char groups[SET_SIEVE][2][2][16];
 };
 
 static unsigned char
@@ -245,114 +269,157 @@ ascii_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
+static inline uint32_t
+set_hash(uint32_t key)
+{
+	return (key * 0x9e3779b1u) >> (32 - SET_HASH_BITS);
+}
+
+/* The folded window at p, which has at least SET_WINDOW bytes. */
+static inline uint32_t
+window_at(const unsigned char *p, uint32_t keymask)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof w);
+	return (w | 0x20202020u) & keymask;
+}
+
+/* The folded window of the avail (at least the window's) bytes at p, near the end. */
+static uint32_t
+window_short(const unsigned char *p, size_t avail, uint32_t keymask)
+{
+	unsigned char b[SET_WINDOW] = {0};
+
+	memcpy(b, p, avail < SET_WINDOW ? avail : SET_WINDOW);
+	return window_at(b, keymask);
+}
+
+/* Can the string ever match?  Not with an upper-case ASCII letter: the text is lowered. */
+static bool
+matchable(const char *str)
+{
+	for (; *str; str++)
+		if (*str >= 'A' && *str <= 'Z')
+			return false;
+	return true;
+}
+
+struct set_start {
+	unsigned char b[SET_SIEVE];   /* the first bytes, folded, NUL past the end */
+	size_t len;
+};
+
+static int
+cmp_start(const void *a, const void *b)
+{
+	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_SIEVE);
+}
+
+/* Fill the sieve's tables: the strings' beginnings sorted and cut in SET_GROUPS runs of
+ * about the same number of distinct beginnings. */
+static void
+build_groups(struct scan_set *s, const char *const *strings)
+{
+	size_t nm = 0, ndistinct = 0;
+	struct set_start *w = rb_xcalloc(s->n ? s->n : 1, sizeof *w);
+
+	s->sieve = s->maxlen < SET_SIEVE ? s->maxlen : SET_SIEVE;
+	for (size_t k = 0; k < s->n; k++) {
+		if (!matchable(strings[k]))
+			continue;
+		w[nm].len = s->len[k];
+		for (size_t j = 0; j < SET_SIEVE && j < s->len[k]; j++)
+			w[nm].b[j] = (unsigned char)(strings[k][j] | 0x20);
+		nm++;
+	}
+	qsort(w, nm, sizeof *w, cmp_start);
+	for (size_t i = 0; i < nm; i++)
+		if (i == 0 || cmp_start(&w[i], &w[i - 1]) != 0)
+			ndistinct++;
+	for (size_t i = 0, d = 0; i < nm; i++) {
+		if (i > 0 && cmp_start(&w[i], &w[i - 1]) != 0)
+			d++;
+		size_t g = d * SET_GROUPS / ndistinct;
+		unsigned char bit = (unsigned char)(1u << (g % 8));
+		for (size_t j = 0; j < SET_SIEVE; j++) {
+			if (j < w[i].len) {
+				s->groups[j][g / 8][0][w[i].b[j] & 15] |= bit;
+				s->groups[j][g / 8][1][w[i].b[j] >> 4] |= bit;
+			} else {
+				for (size_t c = 0; c < 16; c++) {
+					s->groups[j][g / 8][0][c] |= bit;
+					s->groups[j][g / 8][1][c] |= bit;
+				}
+			}
+		}
+	}
+	free(w);
+}
+
 struct scan_set *
 scan_set_new(const char *const *strings, size_t n)
 {
 	struct scan_set *s = rb_xcalloc(1, sizeof *s);
-	unsigned char seen[256] = {0}, bytecls[256] = {0};
-	size_t total = 1;
+	size_t total = 0, nentries = 0;
 
 	s->n = n;
-	s->words = n / 64 + 1;
 	s->len = rb_xmalloc(n ? n : 1);
+	s->at = rb_xmalloc((n ? n : 1) * sizeof *s->at);
+	s->window = SET_WINDOW;
 	for (size_t k = 0; k < n; k++) {
 		size_t l = strlen(strings[k]);
 		if (l == 0 || l > 255)
 			rb_die(RB_EXIT_FATAL, "scan_set_new: string %zu has length %zu", k, l);
 		s->len[k] = (unsigned char)l;
+		s->at[k] = total;
+		total += l + 1;
 		if (l > s->maxlen)
 			s->maxlen = l;
-		total += l;
-		for (size_t i = 0; i < l; i++)
-			seen[(unsigned char)strings[k][i]] = 1;
+		if (matchable(strings[k])) {
+			nentries++;
+			if (l < s->window)
+				s->window = l;
+		}
 	}
-	if (total > 65535)
-		rb_die(RB_EXIT_FATAL, "scan_set_new: %zu states is too many", total);
-	/* One class per byte that some string has; a text byte takes its lower-case's class,
-	 * so an upper-case byte in a string is never reached, as with strstr. */
-	s->nclass = 1;
-	for (unsigned c = 0; c < 256; c++)
-		if (seen[c])
-			bytecls[c] = (unsigned char)s->nclass++;
-	for (unsigned c = 1; c < 256; c++)
-		s->cls[c] = bytecls[ascii_lower((unsigned char)c)];
+	if (nentries == 0)
+		s->window = 0;
+	s->bytes = rb_xmalloc(total ? total : 1);
+	for (size_t k = 0; k < n; k++)
+		memcpy(s->bytes + s->at[k], strings[k], (size_t)s->len[k] + 1);
+	{
+		unsigned char m[SET_WINDOW] = {0};
+		memset(m, 0xff, s->window);
+		memcpy(&s->keymask, m, sizeof s->keymask);
+	}
 
-	/* The trie; 0 in next[] means "no edge" until the failure links fill it in. */
-	uint16_t *next = rb_xcalloc(total * s->nclass, sizeof *next);
-	uint64_t *own = rb_xcalloc(total * s->words, sizeof *own);
-	unsigned char *depth = rb_xcalloc(total, 1);
-	size_t nstates = 1;
+	/* Count the strings of each bucket, then place them: a counting sort. */
+	uint32_t *keys = rb_xcalloc(n ? n : 1, sizeof *keys);
+	s->entries = rb_xmalloc((nentries ? nentries : 1) * sizeof *s->entries);
 	for (size_t k = 0; k < n; k++) {
-		size_t st = 0;
-		for (const unsigned char *p = (const unsigned char *)strings[k]; *p; p++) {
-			uint16_t *e = &next[st * s->nclass + bytecls[*p]];
-			if (*e == 0) {
-				depth[nstates] = (unsigned char)(depth[st] + 1);
-				*e = (uint16_t)nstates++;
-			}
-			st = *e;
-		}
-		own[st * s->words + k / 64] |= (uint64_t)1 << (k % 64);
+		if (!matchable(strings[k]))
+			continue;
+		keys[k] = window_short((const unsigned char *)strings[k], s->len[k], s->keymask);
+		uint32_t h = set_hash(keys[k]);
+		s->bits[h / 64] |= (uint64_t)1 << (h % 64);
+		s->start[(h >> (SET_HASH_BITS - SET_BUCKET_BITS)) + 1]++;
 	}
-	/* Breadth first: failure links, then the full transition table and the outputs. */
-	uint16_t *fail = rb_xcalloc(nstates, sizeof *fail), *queue = rb_xmalloc(nstates * sizeof *queue);
-	size_t qh = 0, qt = 0;
-	for (unsigned c = 0; c < s->nclass; c++) {
-		uint16_t t = next[c];
-		if (t != 0) {
-			fail[t] = 0;
-			queue[qt++] = t;
-		}
-	}
-	while (qh < qt) {
-		uint16_t u = queue[qh++];
-		for (size_t w = 0; w < s->words; w++)
-			own[u * s->words + w] |= own[fail[u] * s->words + w];
-		for (unsigned c = 0; c < s->nclass; c++) {
-			uint16_t *e = &next[u * s->nclass + c];
-			if (*e != 0) {
-				fail[*e] = next[fail[u] * s->nclass + c];
-				queue[qt++] = *e;
-			} else {
-				*e = next[fail[u] * s->nclass + c];
-			}
+	for (size_t b = 1; b <= 1u << SET_BUCKET_BITS; b++)
+		s->start[b] += s->start[b - 1];
+	{
+		uint32_t fill[1u << SET_BUCKET_BITS];
+		memcpy(fill, s->start, sizeof fill);
+		for (size_t k = 0; k < n; k++) {
+			if (!matchable(strings[k]))
+				continue;
+			uint32_t b = set_hash(keys[k]) >> (SET_HASH_BITS - SET_BUCKET_BITS);
+			s->entries[fill[b]].key = keys[k];
+			s->entries[fill[b]++].k = (uint32_t)k;
 		}
 	}
-	/* Renumber: states without strings ending first (the root stays 0), then the others. */
-	size_t *perm = rb_xmalloc(nstates * sizeof *perm), nplain = 0, nout = 0;
-	bool *has = rb_xcalloc(nstates, sizeof *has);
-	for (size_t st = 0; st < nstates; st++)
-		for (size_t w = 0; w < s->words; w++)
-			has[st] = has[st] || own[st * s->words + w] != 0;
-	for (size_t st = 0; st < nstates; st++)
-		if (!has[st])
-			perm[st] = nplain++;
-	for (size_t st = 0; st < nstates; st++)
-		if (has[st])
-			perm[st] = nplain + nout++;
-	if (nstates * s->nclass > UINT32_MAX)
-		rb_die(RB_EXIT_FATAL, "scan_set_new: table too large");
-	s->nstates = nstates;
-	s->first_out = nplain;
-	s->out_row = (uint32_t)(nplain * s->nclass);
-	s->next = rb_xmalloc(nstates * s->nclass * sizeof *s->next);
-	s->masks = rb_xmalloc((nout ? nout : 1) * s->words * sizeof *s->masks);
-	s->depth = rb_xmalloc(nstates);
-	for (size_t st = 0; st < nstates; st++) {
-		s->depth[perm[st]] = depth[st];
-		for (unsigned c = 0; c < s->nclass; c++)
-			s->next[perm[st] * s->nclass + c] = (uint32_t)(perm[next[st * s->nclass + c]] * s->nclass);
-		if (has[st])
-			memcpy(s->masks + (perm[st] - nplain) * s->words, own + st * s->words,
-				s->words * sizeof *own);
-	}
-	free(perm);
-	free(has);
-	free(next);
-	free(own);
-	free(depth);
-	free(fail);
-	free(queue);
+	if (nentries > 0)
+		build_groups(s, strings);
+	free(keys);
 	return s;
 }
 
@@ -361,10 +428,10 @@ scan_set_free(struct scan_set *set)
 {
 	if (set == NULL)
 		return;
-	free(set->next);
-	free(set->masks);
 	free(set->len);
-	free(set->depth);
+	free(set->bytes);
+	free(set->at);
+	free(set->entries);
 	free(set);
 }
 
@@ -374,125 +441,184 @@ scan_set_size(const struct scan_set *set)
 	return set->n;
 }
 
-bool
-scan_set_any(const struct scan_set *set, const char *s, size_t len)
+/* Does string k occur at p[i..), inside p[0..len)? */
+static inline bool
+string_at(const struct scan_set *set, uint32_t k, const unsigned char *p, size_t i, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	const uint32_t *next = set->next, out = set->out_row;
-	uint32_t row = 0;
+	size_t l = set->len[k];
+	const unsigned char *str = (const unsigned char *)set->bytes + set->at[k];
 
-	len = strnlen(s, len);
-	/* Two walks at once, one from the start and one from the middle (begun early enough
-	 * to see every string that ends in its half): the table lookups of one overlap with
-	 * those of the other. */
-	if (len >= 256) {
-		size_t mid = len / 2, j = mid - (set->maxlen - 1), i;
-		uint32_t row2 = 0;
-		for (i = 0; i < mid; i++, j++) {
-			row = next[row + set->cls[p[i]]];
-			row2 = next[row2 + set->cls[p[j]]];
-			if (row >= out || row2 >= out)
-				return true;
-		}
-		for (; j < len; j++) {
-			row2 = next[row2 + set->cls[p[j]]];
-			if (row2 >= out)
-				return true;
-		}
+	const uint64_t fold = 0x2020202020202020u;
+	size_t j = 0;
+
+	if (len - i < l)
 		return false;
+	/* Eight bytes at a time with the fold that is a superset of lower-casing: most
+	 * strings that begin like the text part from it there.  Then exactly. */
+	for (; l - j >= 8; j += 8) {
+		uint64_t x, y;
+		memcpy(&x, p + i + j, sizeof x);
+		memcpy(&y, str + j, sizeof y);
+		if ((x | fold) != (y | fold))
+			return false;
 	}
-	for (size_t i = 0; i < len; i++) {
-		row = next[row + set->cls[p[i]]];
-		if (row >= out)
+	for (; j < l; j++)
+		if ((p[i + j] | 0x20) != (str[j] | 0x20))
+			return false;
+	for (j = 0; j < l; j++)
+		if (ascii_lower(p[i + j]) != str[j])
+			return false;
+	return true;
+}
+
+/* Look at offset i of p[0..len) (with room for the window): with first, lower first[] for
+ * the strings that start there and note in *any that one does; without, say whether one
+ * does.  Returns whether the search is over (found, without first). */
+static inline bool
+visit(const struct scan_set *set, const unsigned char *p, size_t i, size_t len, size_t *first,
+	bool *any)
+{
+	uint32_t key = len - i >= SET_WINDOW ? window_at(p + i, set->keymask) :
+		window_short(p + i, len - i, set->keymask);
+	uint32_t h = set_hash(key);
+
+	if (((set->bits[h / 64] >> (h % 64)) & 1) == 0)
+		return false;
+	uint32_t b = h >> (SET_HASH_BITS - SET_BUCKET_BITS);
+	const struct set_entry *e = set->entries + set->start[b], *end = set->entries + set->start[b + 1];
+	for (; e < end; e++) {
+		/* once the answer is known, only an earlier start than the one held counts */
+		if (e->key != key || (first && *any && first[e->k] <= i) ||
+		    !string_at(set, e->k, p, i, len))
+			continue;
+		*any = true;
+		if (first == NULL)
 			return true;
+		if (i < first[e->k])
+			first[e->k] = i;
 	}
 	return false;
 }
 
-/* The strings that end at offset i in state row: lower their first[] entries. */
-static void
-record_first(const struct scan_set *set, uint32_t row, size_t i, size_t *first)
+/* Visit the offsets [from, to) one by one. */
+static bool
+search_plain(const struct scan_set *set, const unsigned char *p, size_t from, size_t to,
+	size_t len, size_t *first, bool *any)
 {
-	const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+	for (size_t i = from; i < to; i++)
+		if (visit(set, p, i, len, first, any))
+			return true;
+	return false;
+}
 
-	for (size_t w = 0; w < set->words; w++) {
-		for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1) {
-			size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
-			size_t at = i + 1 - set->len[k];
-			if (at < first[k])
-				first[k] = at;
-		}
+#ifdef SCAN_AVX2
+#define LOAD_TABLE(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(t)))
+
+struct sieve {
+	__m256i lo[SET_SIEVE][2], hi[SET_SIEVE][2];
+	size_t w;
+};
+
+/* The offsets of q[0..32) whose next w bytes some group admits, as a bit mask. */
+__attribute__((target("avx2"))) static inline unsigned
+sieve_round(const struct sieve *sv, const unsigned char *q)
+{
+	const __m256i low = _mm256_set1_epi8(0x0f), fold = _mm256_set1_epi8(0x20);
+	__m256i acc0 = _mm256_set1_epi8(-1), acc1 = acc0;
+
+	for (size_t j = 0; j < sv->w; j++) {
+		__m256i x = _mm256_or_si256(fold,
+			_mm256_loadu_si256((const __m256i *)(const void *)(q + j)));
+		__m256i xl = _mm256_and_si256(x, low);
+		__m256i xh = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+		acc0 = _mm256_and_si256(acc0, _mm256_and_si256(
+			_mm256_shuffle_epi8(sv->lo[j][0], xl), _mm256_shuffle_epi8(sv->hi[j][0], xh)));
+		acc1 = _mm256_and_si256(acc1, _mm256_and_si256(
+			_mm256_shuffle_epi8(sv->lo[j][1], xl), _mm256_shuffle_epi8(sv->hi[j][1], xh)));
 	}
+	return ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_or_si256(acc0, acc1), _mm256_setzero_si256()));
+}
+
+/* The sieve over the offsets [0, last) of p[0..len), 32 at a time; the offsets it lets
+ * through are visited.  The last round reads a copy padded with NUL bytes. */
+__attribute__((target("avx2"))) static bool
+search_avx2(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
+	size_t *first, bool *any)
+{
+	struct sieve sv;
+	unsigned char pad[32 + SET_SIEVE];
+	size_t i = 0;
+
+	sv.w = set->sieve;
+	for (size_t j = 0; j < sv.w; j++)
+		for (size_t h = 0; h < 2; h++) {
+			sv.lo[j][h] = LOAD_TABLE(set->groups[j][h][0]);
+			sv.hi[j][h] = LOAD_TABLE(set->groups[j][h][1]);
+		}
+	for (; i < last; i += 32) {
+		unsigned mask;
+		if (len - i >= 31 + sv.w) {
+			mask = sieve_round(&sv, p + i);
+		} else {
+			memset(pad, 0, sizeof pad);
+			memcpy(pad, p + i, len - i);
+			mask = sieve_round(&sv, pad);
+		}
+		if (last - i < 32)
+			mask &= (1u << (last - i)) - 1;
+		for (; mask != 0; mask &= mask - 1)
+			if (visit(set, p, i + (size_t)__builtin_ctz(mask), len, first, any))
+				return true;
+	}
+	return false;
+}
+#endif
+
+/* The offsets [0, last) of s[0..len), len cut at the first NUL already, where the window
+ * fits. */
+static bool
+search(const struct scan_set *set, const char *s, size_t len, size_t last, size_t *first)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool any = false;
+
+	if (set->window == 0 || len < set->window)
+		return false;
+	if (last > len + 1 - set->window)
+		last = len + 1 - set->window;
+#ifdef SCAN_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		search_avx2(set, p, len, last, first, &any);
+		return any;
+	}
+#endif
+	search_plain(set, p, 0, last, len, first, &any);
+	return any;
+}
+
+bool
+scan_set_any(const struct scan_set *set, const char *s, size_t len)
+{
+	len = strnlen(s, len);
+	return search(set, s, len, len, NULL);
 }
 
 bool
 scan_set_first(const struct scan_set *set, const char *s, size_t len, size_t *first)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	const uint32_t *next = set->next, out = set->out_row;
-	uint32_t row = 0;
-	bool any = false;
-	size_t i = 0;
-
 	len = strnlen(s, len);
-	/* Two walks at once, as in scan_set_any. */
-	if (len >= 256) {
-		size_t mid = len / 2, j = mid - (set->maxlen - 1);
-		uint32_t row2 = 0;
-		for (; i < mid; i++, j++) {
-			row = next[row + set->cls[p[i]]];
-			row2 = next[row2 + set->cls[p[j]]];
-			if (row >= out) {
-				record_first(set, row, i, first);
-				any = true;
-			}
-			if (row2 >= out) {
-				record_first(set, row2, j, first);
-				any = true;
-			}
-		}
-		i = j;
-		row = row2;
-	}
-	for (; i < len; i++) {
-		row = next[row + set->cls[p[i]]];
-		if (row >= out) {
-			record_first(set, row, i, first);
-			any = true;
-		}
-	}
-	return any;
+	return search(set, s, len, len, first);
 }
 
 bool
 scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, size_t limit)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	const uint32_t *next = set->next, out = set->out_row;
-	uint32_t row = 0;
-
 	/* no occurrence that starts within the limit ends after limit + maxlen */
 	if (len > limit + set->maxlen)
 		len = limit + set->maxlen;
 	len = strnlen(s, len);
-	for (size_t i = 0; i < len; i++) {
-		row = next[row + set->cls[p[i]]];
-		/* Past the limit, every occurrence still to end starts within the prefix the
-		 * state stands for; once that starts after the limit, none can count.  Asked
-		 * every eighth byte (the state's number takes a division). */
-		if (row < out) {
-			if (i >= limit && ((i - limit) & 7) == 0 &&
-			    i + 1 - set->depth[row / set->nclass] > limit)
-				return false;
-			continue;
-		}
-		const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
-		for (size_t w = 0; w < set->words; w++)
-			for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1)
-				if (i + 1 - set->len[w * 64 + (size_t)__builtin_ctzll(bits)] <= limit)
-					return true;
-	}
-	return false;
+	return search(set, s, len, limit < len ? limit + 1 : len, NULL);
 }
 
 static unsigned char

@@ -8,6 +8,7 @@
 #include "bounce.h"
 #include "scan.h"
 #include "unit.h"
+#include "util.h"
 
 static size_t
 reference(const char *p, size_t len, char nl)
@@ -256,6 +257,351 @@ test_set(void)
 	scan_set_free(set);
 }
 
+/* ---- the reference for string sets: the Aho-Corasick automaton the sets were searched
+ * with before, walked byte by byte ---- */
+
+struct ref_set {
+	size_t n;            /* strings */
+	size_t words;        /* 64-bit words of a string mask */
+	size_t nstates;
+	unsigned nclass;     /* byte classes: 0 is "in no string", the rest one per distinct byte */
+	unsigned char cls[256];   /* text byte -> class, the byte lower-cased first */
+	/* States are numbered so that those where strings end come last, from first_out on,
+	 * and are kept premultiplied by nclass: row = state * nclass.  next[row + class] is
+	 * the next row; a row at or past out_row has strings ending there, listed in
+	 * masks[(row / nclass - first_out) * words ...]. */
+	uint32_t *next;
+	uint32_t out_row;
+	size_t first_out;
+	uint64_t *masks;
+	unsigned char *len;  /* length of each string */
+	unsigned char *depth; /* of each state: the length of the prefix it stands for */
+	size_t maxlen;       /* of the longest */
+};
+
+static unsigned char
+ref_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static struct ref_set *
+ref_set_new(const char *const *strings, size_t n)
+{
+	struct ref_set *s = rb_xcalloc(1, sizeof *s);
+	unsigned char seen[256] = {0}, bytecls[256] = {0};
+	size_t total = 1;
+
+	s->n = n;
+	s->words = n / 64 + 1;
+	s->len = rb_xmalloc(n ? n : 1);
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(strings[k]);
+		if (l == 0 || l > 255)
+			rb_die(RB_EXIT_FATAL, "ref_set_new: string %zu has length %zu", k, l);
+		s->len[k] = (unsigned char)l;
+		if (l > s->maxlen)
+			s->maxlen = l;
+		total += l;
+		for (size_t i = 0; i < l; i++)
+			seen[(unsigned char)strings[k][i]] = 1;
+	}
+	if (total > 65535)
+		rb_die(RB_EXIT_FATAL, "ref_set_new: %zu states is too many", total);
+	/* One class per byte that some string has; a text byte takes its lower-case's class,
+	 * so an upper-case byte in a string is never reached, as with strstr. */
+	s->nclass = 1;
+	for (unsigned c = 0; c < 256; c++)
+		if (seen[c])
+			bytecls[c] = (unsigned char)s->nclass++;
+	for (unsigned c = 1; c < 256; c++)
+		s->cls[c] = bytecls[ref_lower((unsigned char)c)];
+
+	/* The trie; 0 in next[] means "no edge" until the failure links fill it in. */
+	uint16_t *next = rb_xcalloc(total * s->nclass, sizeof *next);
+	uint64_t *own = rb_xcalloc(total * s->words, sizeof *own);
+	unsigned char *depth = rb_xcalloc(total, 1);
+	size_t nstates = 1;
+	for (size_t k = 0; k < n; k++) {
+		size_t st = 0;
+		for (const unsigned char *p = (const unsigned char *)strings[k]; *p; p++) {
+			uint16_t *e = &next[st * s->nclass + bytecls[*p]];
+			if (*e == 0) {
+				depth[nstates] = (unsigned char)(depth[st] + 1);
+				*e = (uint16_t)nstates++;
+			}
+			st = *e;
+		}
+		own[st * s->words + k / 64] |= (uint64_t)1 << (k % 64);
+	}
+	/* Breadth first: failure links, then the full transition table and the outputs. */
+	uint16_t *fail = rb_xcalloc(nstates, sizeof *fail), *queue = rb_xmalloc(nstates * sizeof *queue);
+	size_t qh = 0, qt = 0;
+	for (unsigned c = 0; c < s->nclass; c++) {
+		uint16_t t = next[c];
+		if (t != 0) {
+			fail[t] = 0;
+			queue[qt++] = t;
+		}
+	}
+	while (qh < qt) {
+		uint16_t u = queue[qh++];
+		for (size_t w = 0; w < s->words; w++)
+			own[u * s->words + w] |= own[fail[u] * s->words + w];
+		for (unsigned c = 0; c < s->nclass; c++) {
+			uint16_t *e = &next[u * s->nclass + c];
+			if (*e != 0) {
+				fail[*e] = next[fail[u] * s->nclass + c];
+				queue[qt++] = *e;
+			} else {
+				*e = next[fail[u] * s->nclass + c];
+			}
+		}
+	}
+	/* Renumber: states without strings ending first (the root stays 0), then the others. */
+	size_t *perm = rb_xmalloc(nstates * sizeof *perm), nplain = 0, nout = 0;
+	bool *has = rb_xcalloc(nstates, sizeof *has);
+	for (size_t st = 0; st < nstates; st++)
+		for (size_t w = 0; w < s->words; w++)
+			has[st] = has[st] || own[st * s->words + w] != 0;
+	for (size_t st = 0; st < nstates; st++)
+		if (!has[st])
+			perm[st] = nplain++;
+	for (size_t st = 0; st < nstates; st++)
+		if (has[st])
+			perm[st] = nplain + nout++;
+	if (nstates * s->nclass > UINT32_MAX)
+		rb_die(RB_EXIT_FATAL, "ref_set_new: table too large");
+	s->nstates = nstates;
+	s->first_out = nplain;
+	s->out_row = (uint32_t)(nplain * s->nclass);
+	s->next = rb_xmalloc(nstates * s->nclass * sizeof *s->next);
+	s->masks = rb_xmalloc((nout ? nout : 1) * s->words * sizeof *s->masks);
+	s->depth = rb_xmalloc(nstates);
+	for (size_t st = 0; st < nstates; st++) {
+		s->depth[perm[st]] = depth[st];
+		for (unsigned c = 0; c < s->nclass; c++)
+			s->next[perm[st] * s->nclass + c] = (uint32_t)(perm[next[st * s->nclass + c]] * s->nclass);
+		if (has[st])
+			memcpy(s->masks + (perm[st] - nplain) * s->words, own + st * s->words,
+				s->words * sizeof *own);
+	}
+	free(perm);
+	free(has);
+	free(next);
+	free(own);
+	free(depth);
+	free(fail);
+	free(queue);
+	return s;
+}
+
+static void
+ref_set_free(struct ref_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->next);
+	free(set->masks);
+	free(set->len);
+	free(set->depth);
+	free(set);
+}
+
+static bool
+ref_set_any(const struct ref_set *set, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+
+	len = strnlen(s, len);
+	/* Two walks at once, one from the start and one from the middle (begun early enough
+	 * to see every string that ends in its half): the table lookups of one overlap with
+	 * those of the other. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1), i;
+		uint32_t row2 = 0;
+		for (i = 0; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out || row2 >= out)
+				return true;
+		}
+		for (; j < len; j++) {
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row2 >= out)
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row >= out)
+			return true;
+	}
+	return false;
+}
+
+/* The strings that end at offset i in state row: lower their first[] entries. */
+static void
+ref_record_first(const struct ref_set *set, uint32_t row, size_t i, size_t *first)
+{
+	const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+
+	for (size_t w = 0; w < set->words; w++) {
+		for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1) {
+			size_t k = w * 64 + (size_t)__builtin_ctzll(bits);
+			size_t at = i + 1 - set->len[k];
+			if (at < first[k])
+				first[k] = at;
+		}
+	}
+}
+
+static bool
+ref_set_first(const struct ref_set *set, const char *s, size_t len, size_t *first)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+	bool any = false;
+	size_t i = 0;
+
+	len = strnlen(s, len);
+	/* Two walks at once, as in ref_set_any. */
+	if (len >= 256) {
+		size_t mid = len / 2, j = mid - (set->maxlen - 1);
+		uint32_t row2 = 0;
+		for (; i < mid; i++, j++) {
+			row = next[row + set->cls[p[i]]];
+			row2 = next[row2 + set->cls[p[j]]];
+			if (row >= out) {
+				ref_record_first(set, row, i, first);
+				any = true;
+			}
+			if (row2 >= out) {
+				ref_record_first(set, row2, j, first);
+				any = true;
+			}
+		}
+		i = j;
+		row = row2;
+	}
+	for (; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		if (row >= out) {
+			ref_record_first(set, row, i, first);
+			any = true;
+		}
+	}
+	return any;
+}
+
+static bool
+ref_set_starts_within(const struct ref_set *set, const char *s, size_t len, size_t limit)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint32_t *next = set->next, out = set->out_row;
+	uint32_t row = 0;
+
+	/* no occurrence that starts within the limit ends after limit + maxlen */
+	if (len > limit + set->maxlen)
+		len = limit + set->maxlen;
+	len = strnlen(s, len);
+	for (size_t i = 0; i < len; i++) {
+		row = next[row + set->cls[p[i]]];
+		/* Past the limit, every occurrence still to end starts within the prefix the
+		 * state stands for; once that starts after the limit, none can count.  Asked
+		 * every eighth byte (the state's number takes a division). */
+		if (row < out) {
+			if (i >= limit && ((i - limit) & 7) == 0 &&
+			    i + 1 - set->depth[row / set->nclass] > limit)
+				return false;
+			continue;
+		}
+		const uint64_t *m = set->masks + (row / set->nclass - set->first_out) * set->words;
+		for (size_t w = 0; w < set->words; w++)
+			for (uint64_t bits = m[w]; bits != 0; bits &= bits - 1)
+				if (i + 1 - set->len[w * 64 + (size_t)__builtin_ctzll(bits)] <= limit)
+					return true;
+	}
+	return false;
+}
+
+
+/* A pseudo-random number below n. */
+static uint32_t
+rnd(uint32_t *state, uint32_t n)
+{
+	*state = *state * 1103515245u + 12345u;
+	return ((*state >> 8) & 0xffffff) % n;
+}
+
+/* Random sets of strings (short ones among them, some with upper case, some with bytes
+ * at or above 0x80) against random texts over a small alphabet mixing case, NUL and
+ * such bytes: first[], any and starts_within must give what the automaton gives. */
+static void
+test_set_differential(void)
+{
+	static const char alphabet[] = "abcABC -:\xc3\xa9\x80\xff";
+	enum { NALPHA = sizeof alphabet - 1 + 1, MAXN = 70, MAXTEXT = 300 };
+	static char strbuf[MAXN][24], text[MAXTEXT + 40];
+	const char *strs[MAXN];
+	size_t got[MAXN], want[MAXN];
+	uint32_t state = 4242;
+
+	for (int round = 0; round < 400; round++) {
+		size_t n = 1 + rnd(&state, round % 3 == 0 ? MAXN : 8);
+		for (size_t k = 0; k < n; k++) {
+			size_t l = 1 + rnd(&state, k % 3 == 0 ? 3 : 20);
+			for (size_t j = 0; j < l; j++) {
+				/* strings mostly lower case (upper case never matches) */
+				char c = alphabet[rnd(&state, NALPHA - 1)];
+				if (c >= 'A' && c <= 'Z' && rnd(&state, 8) != 0)
+					c = (char)(c + 32);
+				strbuf[k][j] = c;
+			}
+			strbuf[k][l] = '\0';
+			strs[k] = strbuf[k];
+		}
+		struct scan_set *set = scan_set_new(strs, n);
+		struct ref_set *ref = ref_set_new(strs, n);
+		for (int t = 0; t < 20; t++) {
+			size_t len = rnd(&state, t < 10 ? 80 : MAXTEXT);
+			for (size_t i = 0; i < len; i++) {
+				uint32_t r = rnd(&state, NALPHA * 8);
+				/* a NUL now and then, or a piece of a string */
+				if (r < 2)
+					text[i] = '\0';
+				else if (r < 40) {
+					const char *w = strs[rnd(&state, (uint32_t)n)];
+					for (; *w && i < len; w++, i++)
+						text[i] = rnd(&state, 4) ? *w : (char)(*w ^ 0x20);
+					i--;
+				} else
+					text[i] = alphabet[r % (NALPHA - 1)];
+			}
+			/* first[] already holding offsets from an earlier text */
+			for (size_t k = 0; k < n; k++)
+				got[k] = want[k] = rnd(&state, 4) ? SIZE_MAX : rnd(&state, 50);
+			bool ga = scan_set_first(set, text, len, got);
+			bool wa = ref_set_first(ref, text, len, want);
+			unit_checks++;
+			if (ga != wa || memcmp(got, want, n * sizeof *got) != 0) {
+				unit_failures++;
+				fprintf(stderr, "differential round %d text %d: first[] differs\n", round, t);
+			}
+			CHECK(scan_set_any(set, text, len) == ref_set_any(ref, text, len));
+			for (size_t limit = 0; limit < 40; limit += 1 + limit / 4)
+				CHECK(scan_set_starts_within(set, text, len, limit) ==
+					ref_set_starts_within(ref, text, len, limit));
+		}
+		scan_set_free(set);
+		ref_set_free(ref);
+	}
+}
+
 /* Dates are read by hand, as sscanf(" %d %15s %d %d:%d") then ":%d" and " %15s" read
  * them before: the same answers on odd spacing, signs, long words and out-of-range parts. */
 static void
@@ -318,6 +664,7 @@ main(void)
 	test_pair();
 	test_ascii_run();
 	test_set();
+	test_set_differential();
 	test_iso_date();
 	return unit_done("test_scan");
 }
