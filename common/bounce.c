@@ -256,7 +256,7 @@ find_ci(const char *s, size_t n, const char *needle)
 	return SIZE_MAX;
 }
 
-/* The engine: every marker table compiled into one automaton (scan.h), on its first use,
+/* The engine: every marker table compiled into one string set (scan.h), on its first use,
  * so that every search of a table is one pass over the text, which it lower-cases as it
  * reads.  Built once by the caller and passed down; nothing here is global. */
 #define MAX_SETS 32
@@ -307,7 +307,7 @@ bounce_engine_free(struct bounce_engine *eng)
 	free(eng);
 }
 
-/* The automaton of a table (a static array, known by its address). */
+/* The string set of a table (a static array, known by its address). */
 static const struct scan_set *
 set_of(struct bounce_engine *eng, const char *const *list, size_t n)
 {

@@ -27,9 +27,10 @@ size_t scan_pair(const char *p, size_t len, char a, char b);
 /* Index of the first byte of p[0..len) at or above 0x80 (not ASCII), or len. */
 size_t scan_ascii_run(const char *p, size_t len);
 
-/* A set of literal strings searched for all at once (an Aho-Corasick automaton compiled to a
- * table over byte classes), with the text's ASCII letters lower-cased as it is read: the
- * same answers as lower-casing the text and calling strstr for every string, in one pass.
+/* A set of literal strings searched for all at once (a sieve over the strings' first bytes,
+ * 32 offsets at a time, then a hash of their first four bytes, then a compare), with the
+ * text's ASCII letters lower-cased as it is read: the same answers as lower-casing the text
+ * and calling strstr for every string, in one pass.
  * A string with an upper-case ASCII letter never matches, as with strstr on lower-cased
  * text.  The text ends at its length or at its first NUL byte, whichever comes first.
  * Sets are built once and never change. */
