@@ -236,7 +236,8 @@ enum {
 	SET_WINDOW = 4,
 	SET_HASH_BITS = 15,        /* the bitmap: 4 KB */
 	SET_BUCKET_BITS = 10,      /* the lists of strings, by the hash's top bits */
-	SET_SIEVE = 5,             /* bytes the sieve looks at */
+	SET_SIEVE = 5,             /* bytes the AVX2 sieve looks at */
+	SET_DEEP = 5,              /* bytes the AVX-512 sieve looks at */
 	SET_GROUPS = 16,
 };
 
@@ -261,6 +262,11 @@ struct scan_set {
 	 * those where the high half is c. */
 	size_t sieve;              /* bytes it looks at: SET_SIEVE or the longest's length */
 	unsigned char groups[SET_SIEVE][2][2][16];
+	/* The AVX-512 sieve's tables, by the whole byte: exact[j][h][c] has the groups 8h to
+	 * 8h+7 with a string whose byte j is c lower-cased (or that is shorter than j + 1). */
+	size_t deep;               /* bytes it looks at: SET_DEEP or the longest's length */
+	unsigned char exact[SET_DEEP][2][256];
+	enum scan_set_path path;   /* the search used */
 };
 
 static unsigned char
@@ -306,14 +312,14 @@ matchable(const char *str)
 }
 
 struct set_start {
-	unsigned char b[SET_SIEVE];   /* the first bytes, folded, NUL past the end */
+	unsigned char b[SET_DEEP];    /* the first bytes, NUL past the end */
 	size_t len;
 };
 
 static int
 cmp_start(const void *a, const void *b)
 {
-	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_SIEVE);
+	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_DEEP);
 }
 
 /* Fill the sieve's tables: the strings' beginnings sorted and cut in SET_GROUPS runs of
@@ -325,12 +331,13 @@ build_groups(struct scan_set *s, const char *const *strings)
 	struct set_start *w = rb_xcalloc(s->n ? s->n : 1, sizeof *w);
 
 	s->sieve = s->maxlen < SET_SIEVE ? s->maxlen : SET_SIEVE;
+	s->deep = s->maxlen < SET_DEEP ? s->maxlen : SET_DEEP;
 	for (size_t k = 0; k < s->n; k++) {
 		if (!matchable(strings[k]))
 			continue;
 		w[nm].len = s->len[k];
-		for (size_t j = 0; j < SET_SIEVE && j < s->len[k]; j++)
-			w[nm].b[j] = (unsigned char)(strings[k][j] | 0x20);
+		for (size_t j = 0; j < SET_DEEP && j < s->len[k]; j++)
+			w[nm].b[j] = (unsigned char)strings[k][j];
 		nm++;
 	}
 	qsort(w, nm, sizeof *w, cmp_start);
@@ -344,13 +351,25 @@ build_groups(struct scan_set *s, const char *const *strings)
 		unsigned char bit = (unsigned char)(1u << (g % 8));
 		for (size_t j = 0; j < SET_SIEVE; j++) {
 			if (j < w[i].len) {
-				s->groups[j][g / 8][0][w[i].b[j] & 15] |= bit;
-				s->groups[j][g / 8][1][w[i].b[j] >> 4] |= bit;
+				unsigned char c = w[i].b[j] | 0x20;
+				s->groups[j][g / 8][0][c & 15] |= bit;
+				s->groups[j][g / 8][1][c >> 4] |= bit;
 			} else {
 				for (size_t c = 0; c < 16; c++) {
 					s->groups[j][g / 8][0][c] |= bit;
 					s->groups[j][g / 8][1][c] |= bit;
 				}
+			}
+		}
+		for (size_t j = 0; j < SET_DEEP; j++) {
+			if (j < w[i].len) {
+				unsigned char c = w[i].b[j];
+				s->exact[j][g / 8][c] |= bit;
+				if (c >= 'a' && c <= 'z')
+					s->exact[j][g / 8][c - ('a' - 'A')] |= bit;
+			} else {
+				for (size_t c = 0; c < 256; c++)
+					s->exact[j][g / 8][c] |= bit;
 			}
 		}
 	}
@@ -420,7 +439,33 @@ scan_set_new(const char *const *strings, size_t n)
 	if (nentries > 0)
 		build_groups(s, strings);
 	free(keys);
+	s->path = SCAN_SET_PORTABLE;
+	if (!scan_set_use(s, SCAN_SET_AVX512))
+		scan_set_use(s, SCAN_SET_AVX2);
 	return s;
+}
+
+bool
+scan_set_use(struct scan_set *set, enum scan_set_path path)
+{
+	switch (path) {
+	case SCAN_SET_PORTABLE:
+		break;
+#ifdef SCAN_AVX2
+	case SCAN_SET_AVX2:
+		if (!__builtin_cpu_supports("avx2"))
+			return false;
+		break;
+	case SCAN_SET_AVX512:
+		if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vbmi"))
+			return false;
+		break;
+#endif
+	default:
+		return false;
+	}
+	set->path = path;
+	return true;
 }
 
 void
@@ -573,6 +618,43 @@ search_avx2(const struct scan_set *set, const unsigned char *p, size_t len, size
 	}
 	return false;
 }
+
+#define T512(t) _mm512_loadu_si512((const void *)(t))
+
+/* The sieve over 64 offsets at a time, each byte looked up whole in a table of 256 (two
+ * permutes of 128 bytes, by the low seven bits, then chosen by the top bit).  Bytes past
+ * the end are not loaded: they read as NUL, which only a shorter string's group admits. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static bool
+search_avx512(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
+	size_t *first, bool *any)
+{
+	const size_t w = set->deep;
+
+	for (size_t i = 0; i < last; i += 64) {
+		__m512i acc0 = _mm512_set1_epi8(-1), acc1 = acc0;
+		for (size_t j = 0; j < w; j++) {
+			size_t avail = len - i - j;
+			__mmask64 in = avail >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << avail) - 1;
+			__m512i x = _mm512_maskz_loadu_epi8(in, p + i + j);
+			__mmask64 high = _mm512_movepi8_mask(x);
+			const unsigned char *t0 = set->exact[j][0], *t1 = set->exact[j][1];
+			acc0 = _mm512_and_si512(acc0, _mm512_mask_blend_epi8(high,
+				_mm512_permutex2var_epi8(T512(t0), x, T512(t0 + 64)),
+				_mm512_permutex2var_epi8(T512(t0 + 128), x, T512(t0 + 192))));
+			acc1 = _mm512_and_si512(acc1, _mm512_mask_blend_epi8(high,
+				_mm512_permutex2var_epi8(T512(t1), x, T512(t1 + 64)),
+				_mm512_permutex2var_epi8(T512(t1 + 128), x, T512(t1 + 192))));
+		}
+		__m512i acc = _mm512_or_si512(acc0, acc1);
+		uint64_t mask = _mm512_test_epi8_mask(acc, acc);
+		if (last - i < 64)
+			mask &= ((uint64_t)1 << (last - i)) - 1;
+		for (; mask != 0; mask &= mask - 1)
+			if (visit(set, p, i + (size_t)__builtin_ctzll(mask), len, first, any))
+				return true;
+	}
+	return false;
+}
 #endif
 
 /* The offsets [0, last) of s[0..len), len cut at the first NUL already, where the window
@@ -587,13 +669,19 @@ search(const struct scan_set *set, const char *s, size_t len, size_t last, size_
 		return false;
 	if (last > len + 1 - set->window)
 		last = len + 1 - set->window;
+	switch (set->path) {
 #ifdef SCAN_AVX2
-	if (__builtin_cpu_supports("avx2")) {
+	case SCAN_SET_AVX512:
+		search_avx512(set, p, len, last, first, &any);
+		break;
+	case SCAN_SET_AVX2:
 		search_avx2(set, p, len, last, first, &any);
-		return any;
-	}
+		break;
 #endif
-	search_plain(set, p, 0, last, len, first, &any);
+	default:
+		search_plain(set, p, 0, last, len, first, &any);
+		break;
+	}
 	return any;
 }
 

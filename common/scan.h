@@ -38,6 +38,11 @@ struct scan_set;
 
 /* Compile n strings (none empty, none longer than 255 bytes). */
 struct scan_set *scan_set_new(const char *const *strings, size_t n);
+/* The ways a set can be searched, all with the same answers.  scan_set_new picks the
+ * widest the processor has; scan_set_use (for the tests) makes the set use another, and
+ * returns false, changing nothing, when the processor lacks it. */
+enum scan_set_path { SCAN_SET_PORTABLE, SCAN_SET_AVX2, SCAN_SET_AVX512 };
+bool scan_set_use(struct scan_set *set, enum scan_set_path path);
 size_t scan_set_size(const struct scan_set *set);
 void scan_set_free(struct scan_set *set);
 /* Does any of the strings occur in s[0..len)? */

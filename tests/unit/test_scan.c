@@ -175,6 +175,10 @@ test_ascii_run(void)
 	CHECK_INT(scan_ascii_run("\x7f\x80", 2), 1);
 }
 
+/* The searches of a set, each forced in turn where the processor has it. */
+static const enum scan_set_path paths[] = {SCAN_SET_PORTABLE, SCAN_SET_AVX2, SCAN_SET_AVX512};
+enum { NPATHS = sizeof paths / sizeof paths[0] };
+
 /* The reference for a set: lower-case the text (ASCII), cut it at a NUL, strstr each string. */
 static void
 check_set(const struct scan_set *set, const char *const *strs, size_t n, const char *text,
@@ -227,15 +231,21 @@ test_set(void)
 	uint32_t state = 99;
 
 	CHECK_INT(scan_set_size(set), N);
-	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
-		check_set(set, strs, N, texts[t], t == 8 ? 7 : strlen(texts[t]));
-	for (int round = 0; round < 3000; round++) {
-		size_t len = (size_t)round % sizeof buf;
-		for (size_t i = 0; i < len; i++) {
-			state = state * 1103515245u + 12345u;
-			buf[i] = "hesiraHbBUp:\xe5\xa4"[(state >> 16) % 15];
+	for (size_t pi = 0; pi < NPATHS; pi++) {
+		if (!scan_set_use(set, paths[pi])) {
+			fprintf(stderr, "test_scan: no search %zu on this processor\n", pi);
+			continue;
 		}
-		check_set(set, strs, N, buf, len);
+		for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+			check_set(set, strs, N, texts[t], t == 8 ? 7 : strlen(texts[t]));
+		for (int round = 0; round < 3000; round++) {
+			size_t len = (size_t)round % sizeof buf;
+			for (size_t i = 0; i < len; i++) {
+				state = state * 1103515245u + 12345u;
+				buf[i] = "hesiraHbBUp:\xe5\xa4"[(state >> 16) % 15];
+			}
+			check_set(set, strs, N, buf, len);
+		}
 	}
 	/* More strings than one 64-bit mask holds. */
 	static char names[130][8];
@@ -567,35 +577,41 @@ test_set_differential(void)
 		}
 		struct scan_set *set = scan_set_new(strs, n);
 		struct ref_set *ref = ref_set_new(strs, n);
-		for (int t = 0; t < 20; t++) {
-			size_t len = rnd(&state, t < 10 ? 80 : MAXTEXT);
-			for (size_t i = 0; i < len; i++) {
-				uint32_t r = rnd(&state, NALPHA * 8);
-				/* a NUL now and then, or a piece of a string */
-				if (r < 2)
-					text[i] = '\0';
-				else if (r < 40) {
-					const char *w = strs[rnd(&state, (uint32_t)n)];
-					for (; *w && i < len; w++, i++)
-						text[i] = rnd(&state, 4) ? *w : (char)(*w ^ 0x20);
-					i--;
-				} else
-					text[i] = alphabet[r % (NALPHA - 1)];
+		/* every search the processor has, in turn */
+		for (size_t pi = 0; pi < NPATHS; pi++) {
+			if (!scan_set_use(set, paths[pi]))
+				continue;
+			for (int t = 0; t < 20; t++) {
+				size_t len = rnd(&state, t < 10 ? 80 : MAXTEXT);
+				for (size_t i = 0; i < len; i++) {
+					uint32_t r = rnd(&state, NALPHA * 8);
+					/* a NUL now and then, or a piece of a string */
+					if (r < 2)
+						text[i] = '\0';
+					else if (r < 40) {
+						const char *w = strs[rnd(&state, (uint32_t)n)];
+						for (; *w && i < len; w++, i++)
+							text[i] = rnd(&state, 4) ? *w : (char)(*w ^ 0x20);
+						i--;
+					} else
+						text[i] = alphabet[r % (NALPHA - 1)];
+				}
+				/* first[] already holding offsets from an earlier text */
+				for (size_t k = 0; k < n; k++)
+					got[k] = want[k] = rnd(&state, 4) ? SIZE_MAX : rnd(&state, 50);
+				bool ga = scan_set_first(set, text, len, got);
+				bool wa = ref_set_first(ref, text, len, want);
+				unit_checks++;
+				if (ga != wa || memcmp(got, want, n * sizeof *got) != 0) {
+					unit_failures++;
+					fprintf(stderr, "differential round %d path %zu text %d: first[] differs\n",
+						round, pi, t);
+				}
+				CHECK(scan_set_any(set, text, len) == ref_set_any(ref, text, len));
+				for (size_t limit = 0; limit < 40; limit += 1 + limit / 4)
+					CHECK(scan_set_starts_within(set, text, len, limit) ==
+						ref_set_starts_within(ref, text, len, limit));
 			}
-			/* first[] already holding offsets from an earlier text */
-			for (size_t k = 0; k < n; k++)
-				got[k] = want[k] = rnd(&state, 4) ? SIZE_MAX : rnd(&state, 50);
-			bool ga = scan_set_first(set, text, len, got);
-			bool wa = ref_set_first(ref, text, len, want);
-			unit_checks++;
-			if (ga != wa || memcmp(got, want, n * sizeof *got) != 0) {
-				unit_failures++;
-				fprintf(stderr, "differential round %d text %d: first[] differs\n", round, t);
-			}
-			CHECK(scan_set_any(set, text, len) == ref_set_any(ref, text, len));
-			for (size_t limit = 0; limit < 40; limit += 1 + limit / 4)
-				CHECK(scan_set_starts_within(set, text, len, limit) ==
-					ref_set_starts_within(ref, text, len, limit));
 		}
 		scan_set_free(set);
 		ref_set_free(ref);
