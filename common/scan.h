@@ -28,7 +28,7 @@ size_t scan_pair(const char *p, size_t len, char a, char b);
 size_t scan_ascii_run(const char *p, size_t len);
 
 /* A set of literal strings searched for all at once (a sieve over the strings' first bytes,
- * 32 offsets at a time, then a hash of their first four bytes, then a compare), with the
+ * 32 or 64 offsets at a time, then a hash of their first four bytes, then a compare), with the
  * text's ASCII letters lower-cased as it is read: the same answers as lower-casing the text
  * and calling strstr for every string, in one pass.
  * A string with an upper-case ASCII letter never matches, as with strstr on lower-cased
