@@ -60,17 +60,22 @@ struct sink {
 	int dirfd, tmpfd, newfd;
 	char host[64];
 	unsigned long seq;
+	struct rb_buf box;     /* the mbox form of the message being written */
+	struct mf_stamp stamp; /* Date, Message-ID and From-line texts of the current second */
 };
 
 struct counts {
 	unsigned long long in, rendered, skipped, rejected, bad;
 };
 
-/* What one record's expansion needs: the reader and the reason a value was refused. */
+/* What one record's expansion needs: the reader and the reason a value was refused, and
+ * buffers kept from record to record so that rendering one allocates nothing. */
 struct record {
 	const struct tsv_reader *r;
 	struct rb_buf *reason;
 	const char *host; /* Message-ID domain when there is no better one */
+	struct mf_stamp *stamp;
+	struct rb_buf body, value;
 };
 
 struct attachment {
@@ -207,14 +212,14 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 	struct mf_mailbox *mb = rb_xcalloc(h->nitems, sizeof *mb);
 	size_t n = 0;
 	int rc = 0;
-	struct rb_buf v = { 0 }, s = { 0 };
+	struct rb_buf *v = &rec->value, s = { 0 };
 
 	for (size_t i = 0; i < h->nitems && rc == 0; i++) {
-		rb_buf_clear(&v);
-		if (expand(&h->item[i], TMPL_HEADER, rec, &v) < 0)
+		rb_buf_clear(v);
+		if (expand(&h->item[i], TMPL_HEADER, rec, v) < 0)
 			rc = -1;
-		else if (v.len > 0 && mf_parse_mailbox(v.data, &mb[n++]) < 0) {
-			rb_buf_printf(rec->reason, "%s: not a plausible address: \"%s\"", h->name, shown(&s, v.data));
+		else if (v->len > 0 && mf_parse_mailbox(v->data, &mb[n++]) < 0) {
+			rb_buf_printf(rec->reason, "%s: not a plausible address: \"%s\"", h->name, shown(&s, v->data));
 			rc = -1;
 		}
 	}
@@ -230,7 +235,6 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 	for (size_t i = 0; i < n; i++)
 		mf_mailbox_free(&mb[i]);
 	free(mb);
-	rb_buf_free(&v);
 	rb_buf_free(&s);
 	return rc;
 }
@@ -238,22 +242,23 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 static int
 other_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *out)
 {
-	struct rb_buf v = { 0 };
-	int rc = expand(&h->item[0], TMPL_HEADER, rec, &v);
+	struct rb_buf *v = &rec->value;
+	int rc;
 
-	if (rc == 0 && v.len == 0 && strcasecmp(h->name, "Subject") == 0) {
+	rb_buf_clear(v);
+	rc = expand(&h->item[0], TMPL_HEADER, rec, v);
+	if (rc == 0 && v->len == 0 && strcasecmp(h->name, "Subject") == 0) {
 		rb_buf_adds(rec->reason, "empty Subject");
 		rc = -1;
 	}
-	if (rc == 0 && v.len > 0)
-		mf_write_unstructured(out, h->name, v.data);
-	rb_buf_free(&v);
+	if (rc == 0 && v->len > 0)
+		mf_write_unstructured(out, h->name, v->data);
 	return rc;
 }
 
 static void
 write_body(struct rb_buf *out, const struct rb_buf *body, const struct attachment *att, time_t now,
-	unsigned long seq)
+	long pid, unsigned long seq)
 {
 	static const char text_part[] = "Content-Type: text/plain; charset=UTF-8\n"
 					"Content-Transfer-Encoding: quoted-printable\n";
@@ -267,7 +272,7 @@ write_body(struct rb_buf *out, const struct rb_buf *body, const struct attachmen
 	}
 	/* "=_" never occurs in quoted-printable or base64, so the boundary cannot either. */
 	char boundary[64];
-	snprintf(boundary, sizeof boundary, "=_rebounce_%lld_%ld_%lu", (long long)now, (long)getpid(), seq);
+	snprintf(boundary, sizeof boundary, "=_rebounce_%lld_%ld_%lu", (long long)now, pid, seq);
 	rb_buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
 	rb_buf_adds(out, "This is a MIME message.\n");
 	rb_buf_printf(out, "\n--%s\n%s\n", boundary, text_part);
@@ -289,7 +294,7 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 	struct rb_buf *msg, struct rb_buf *sender)
 {
 	time_t now = time(NULL);
-	struct rb_buf body = { 0 };
+	struct rb_buf *body = &rec->body;
 	const char *domain;
 
 	rb_buf_clear(msg);
@@ -309,22 +314,20 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 		if (rc < 0)
 			return -1;
 	}
-	if (expand(&t->body, TMPL_BODY, rec, &body) < 0) {
-		rb_buf_free(&body);
+	rb_buf_clear(body);
+	if (expand(&t->body, TMPL_BODY, rec, body) < 0)
 		return -1;
-	}
 	rb_buf_adds(msg, "Date: ");
-	mf_date(msg, now);
+	mf_stamp_date(rec->stamp, msg, now);
 	rb_buf_adds(msg, "\nMessage-ID: ");
 	domain = domainflag ? domainflag : strchr(sender->data ? sender->data : "", '@');
 	if (domain && *domain == '@')
 		domain++;
 	if (domain == NULL || *domain == '\0')
 		domain = rec->host;
-	mf_message_id(msg, domain, now, seq);
+	mf_stamp_message_id(rec->stamp, msg, domain, now, seq);
 	rb_buf_addc(msg, '\n');
-	write_body(msg, &body, att, now, seq);
-	rb_buf_free(&body);
+	write_body(msg, body, att, now, rec->stamp->pid, seq);
 	return 0;
 }
 
@@ -561,6 +564,7 @@ sink_open(struct sink *k)
 {
 	memset(k, 0, sizeof *k);
 	k->dirfd = k->tmpfd = k->newfd = -1;
+	mf_stamp_init(&k->stamp);
 	if (maildirflag) {
 		struct rb_buf p = { 0 };
 
@@ -604,6 +608,7 @@ sink_close(struct sink *k)
 		close(k->tmpfd);
 	if (k->newfd >= 0)
 		close(k->newfd);
+	rb_buf_free(&k->box);
 }
 
 static void
@@ -653,18 +658,15 @@ sink_put(struct sink *k, const struct rb_buf *msg, const char *sender, const cha
 
 	k->seq++;
 	switch (k->kind) {
-	case SINK_MBOX: {
-		struct rb_buf box = { 0 };
-
-		mf_mbox_append(&box, sender, time(NULL), msg->data, msg->len);
-		if (fwrite(box.data, 1, box.len, stdout) != box.len)
+	case SINK_MBOX:
+		rb_buf_clear(&k->box);
+		mf_stamp_mbox_append(&k->stamp, &k->box, sender, time(NULL), msg->data, msg->len);
+		if (fwrite(k->box.data, 1, k->box.len, stdout) != k->box.len)
 			rb_die(RB_EXIT_FATAL, "write error on stdout:");
-		rb_buf_free(&box);
 		break;
-	}
 	case SINK_MAILDIR:
 		/* time.PpidQcount.host, written in tmp/ and linked into new/ when complete. */
-		rb_buf_printf(&name, "%lld.P%ldQ%lu.%s", (long long)time(NULL), (long)getpid(), k->seq, k->host);
+		rb_buf_printf(&name, "%lld.P%ldQ%lu.%s", (long long)time(NULL), k->stamp.pid, k->seq, k->host);
 		write_file(k->tmpfd, k->path, name.data, msg, true);
 		if (linkat(k->tmpfd, name.data, k->newfd, name.data, 0) != 0)
 			rb_die(RB_EXIT_FATAL, "%s/new/%s:", k->path, name.data);
@@ -726,7 +728,7 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	ssize_t iatt = attachflag ? tsv_column(r, attachflag) : -1;
 	struct rb_buf msg = { 0 }, sender = { 0 }, reason = { 0 }, s = { 0 };
 	struct attachment att = { 0 };
-	struct record rec = { r, &reason, host };
+	struct record rec = { .r = r, .reason = &reason, .host = host, .stamp = &k->stamp };
 	int rc;
 
 	while ((rc = tsv_read(r)) > 0) {
@@ -759,6 +761,8 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	rb_buf_free(&sender);
 	rb_buf_free(&reason);
 	rb_buf_free(&s);
+	rb_buf_free(&rec.body);
+	rb_buf_free(&rec.value);
 	rb_buf_free(&att.data);
 }
 
@@ -853,6 +857,8 @@ main(int argc, char *argv[])
 	int c, status = RB_EXIT_OK;
 
 	rb_init(argv[0]);
+	/* One write per message, not one per piece of it: rejects can be many. */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 	while ((c = getopt_long(argc, argv, "ht:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': tflag = optarg; break;
