@@ -68,14 +68,27 @@ struct counts {
 	unsigned long long in, rendered, skipped, rejected, bad;
 };
 
+/* Where a placeholder's value comes from, found once per input instead of once per record. */
+struct source {
+	const char *name;   /* a template's own string: compared by address */
+	const char *option; /* the option giving the value, or NULL */
+	ssize_t col;        /* else this column */
+	bool url;           /* the value must be an http(s) URL */
+};
+
+/* Distinct placeholders remembered per input; more are looked up each time. */
+#define NSOURCE 64
+
 /* What one record's expansion needs: the reader and the reason a value was refused, and
- * buffers kept from record to record so that rendering one allocates nothing. */
+ * what is kept from record to record so that rendering one costs little. */
 struct record {
 	const struct tsv_reader *r;
 	struct rb_buf *reason;
 	const char *host; /* Message-ID domain when there is no better one */
 	struct mf_stamp *stamp;
 	struct rb_buf body, value;
+	struct source src[NSOURCE], spare;
+	size_t nsrc;
 };
 
 struct attachment {
@@ -168,19 +181,37 @@ placeholder_problem(void *ctx, const char *name, bool has_fallback)
 	return "no value: give --sending-domain";
 }
 
+static const struct source *
+source_of(struct record *rec, const char *name)
+{
+	struct source *src = rec->nsrc < NSOURCE ? &rec->src[rec->nsrc] : &rec->spare;
+
+	for (size_t i = 0; i < rec->nsrc; i++)
+		if (rec->src[i].name == name)
+			return &rec->src[i];
+	src->name = name;
+	src->option = option_value(name);
+	src->col = src->option ? -1 : tsv_column(rec->r, name);
+	src->url = is_url_column(name);
+	if (src != &rec->spare)
+		rec->nsrc++;
+	return src;
+}
+
 static int
 lookup(void *ctx, const char *name, const char **value)
 {
 	struct record *rec = ctx;
-	const char *v = option_value(name);
+	const struct source *src = source_of(rec, name);
+	const char *v;
 	struct rb_buf s = { 0 };
 
-	if (v != NULL) {
-		*value = v;
+	if (src->option != NULL) {
+		*value = src->option;
 		return 0;
 	}
-	v = tsv_get(rec->r, tsv_column(rec->r, name));
-	if (*v != '\0' && is_url_column(name) && !http_url(v)) {
+	v = tsv_get(rec->r, src->col);
+	if (*v != '\0' && src->url && !http_url(v)) {
 		rb_buf_printf(rec->reason, "%s is not an http:// or https:// URL: \"%s\"", name, shown(&s, v));
 		rb_buf_free(&s);
 		return -1;
@@ -728,7 +759,7 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	ssize_t iatt = attachflag ? tsv_column(r, attachflag) : -1;
 	struct rb_buf msg = { 0 }, sender = { 0 }, reason = { 0 }, s = { 0 };
 	struct attachment att = { 0 };
-	struct record rec = { .r = r, .reason = &reason, .host = host, .stamp = &k->stamp };
+	struct record rec = { .r = r, .reason = &reason, .host = host, .stamp = &k->stamp, .nsrc = 0 };
 	int rc;
 
 	while ((rc = tsv_read(r)) > 0) {

@@ -49,8 +49,18 @@ mf_utf8_sanitize(struct rb_buf *b)
 	struct rb_buf out = { 0 };
 	size_t i = 0;
 
-	/* Almost every value is valid: find the first bad byte before copying anything. */
+	/* Almost every value is valid: find the first bad byte before copying anything,
+	 * skipping ASCII eight bytes at a time. */
 	while (i < b->len) {
+		uint64_t w;
+
+		if (b->len - i >= sizeof w) {
+			memcpy(&w, s + i, sizeof w);
+			if ((w & 0x8080808080808080u) == 0) {
+				i += sizeof w;
+				continue;
+			}
+		}
 		size_t n = s[i] < 0x80 ? 1 : utf8_seqlen(s + i, b->len - i);
 
 		if (n == 0)
@@ -150,6 +160,19 @@ qp_line(char *o, const unsigned char *s, size_t len)
 	return o;
 }
 
+/* Is the line its own quoted-printable form: short, nothing to encode, and no white space
+ * at its end or "From "/"." at its start?  Most lines of a message are. */
+static bool
+qp_line_plain(const unsigned char *s, size_t len)
+{
+	if (len == 0 || len > MF_QP_LINE || s[0] == 'F' || s[0] == '.' || s[len - 1] == ' ' || s[len - 1] == '\t')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] < ' ' && s[i] != '\t') || s[i] > '~' || s[i] == '=')
+			return false;
+	return true;
+}
+
 void
 mf_qp_encode(struct rb_buf *out, const char *s, size_t len)
 {
@@ -160,8 +183,13 @@ mf_qp_encode(struct rb_buf *out, const char *s, size_t len)
 		size_t end = nl ? (size_t)(nl - s) : len;
 
 		rb_buf_reserve(out, QP_ROOM(end - start));
-		out->len = (size_t)(qp_line(out->data + out->len, (const unsigned char *)s + start, end - start) -
-				    out->data);
+		if (qp_line_plain((const unsigned char *)s + start, end - start)) {
+			memcpy(out->data + out->len, s + start, end - start);
+			out->len += end - start;
+			out->data[out->len++] = '\n';
+		} else
+			out->len = (size_t)(qp_line(out->data + out->len, (const unsigned char *)s + start,
+						    end - start) - out->data);
 		out->data[out->len] = '\0';
 		start = end + 1;
 	}
@@ -696,7 +724,7 @@ void
 mf_stamp_mbox_append(struct mf_stamp *st, struct rb_buf *out, const char *sender, time_t t, const char *msg,
 	size_t len)
 {
-	size_t start = 0, run = 0;
+	size_t run = 0;
 
 	stamp_set(st, t);
 	rb_buf_adds(out, "From ");
@@ -704,24 +732,28 @@ mf_stamp_mbox_append(struct mf_stamp *st, struct rb_buf *out, const char *sender
 	rb_buf_addc(out, ' ');
 	rb_buf_adds(out, st->mboxtime);
 	rb_buf_addc(out, '\n');
+	if (len == 0) {
+		rb_buf_addc(out, '\n');
+		return;
+	}
 	rb_buf_reserve(out, len + 2);
-	/* Lines that need no quoting are copied in runs: msg[run, start) is pending. */
-	while (start < len) {
-		const char *nl = memchr(msg + start, '\n', len - start);
-		size_t end = nl ? (size_t)(nl - msg) : len;
-		size_t k = start;
+	/* Only a "From " can need quoting: find each and see whether only '>' stands before it
+	 * on its line.  msg[run, ...) is not copied yet. */
+	for (const char *f = msg; (f = memchr(f, 'F', len - (size_t)(f - msg))) != NULL; f++) {
+		const char *b = f;
 
-		while (k < end && msg[k] == '>')
-			k++;
-		if (end - k >= 5 && memcmp(msg + k, "From ", 5) == 0) {
-			rb_buf_add(out, msg + run, start - run);
-			rb_buf_addc(out, '>');
-			run = start;
-		}
-		start = end + 1;
+		if ((size_t)(msg + len - f) < 5 || memcmp(f, "From ", 5) != 0)
+			continue;
+		while (b > msg && b[-1] == '>')
+			b--;
+		if (b > msg && b[-1] != '\n')
+			continue;
+		rb_buf_add(out, msg + run, (size_t)(b - msg) - run);
+		rb_buf_addc(out, '>');
+		run = (size_t)(b - msg);
 	}
 	rb_buf_add(out, msg + run, len - run);
-	if (len > 0 && msg[len - 1] != '\n')
+	if (msg[len - 1] != '\n')
 		rb_buf_addc(out, '\n');
 	rb_buf_addc(out, '\n');
 }
