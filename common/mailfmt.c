@@ -165,9 +165,23 @@ qp_line(char *o, const unsigned char *s, size_t len)
 static bool
 qp_line_plain(const unsigned char *s, size_t len)
 {
+	/* Eight bytes at a time: does any lie below ' ', at or above 0x7F, or equal '='?
+	 * ((w - n) & ~w & 0x80..) is non-zero exactly when some byte of w is below n. */
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t i = 0;
+
 	if (len == 0 || len > MF_QP_LINE || s[0] == 'F' || s[0] == '.' || s[len - 1] == ' ' || s[len - 1] == '\t')
 		return false;
-	for (size_t i = 0; i < len; i++)
+	for (; len - i >= 8; i += 8) {
+		uint64_t w, eq, del;
+
+		memcpy(&w, s + i, sizeof w);
+		eq = w ^ (ones * '=');
+		del = w ^ (ones * 0x7F);
+		if ((((w - ones * ' ') & ~w) | w | ((eq - ones) & ~eq) | ((del - ones) & ~del)) & high)
+			break; /* a tab, or something to encode: look closer */
+	}
+	for (; i < len; i++)
 		if ((s[i] < ' ' && s[i] != '\t') || s[i] > '~' || s[i] == '=')
 			return false;
 	return true;
@@ -539,20 +553,25 @@ mf_write_mailboxes(struct rb_buf *out, const char *name, const struct mf_mailbox
 {
 	struct mf_header h;
 
+	struct rb_buf a = { 0 };
+
 	mf_header_begin(&h, out, name);
 	for (size_t i = 0; i < n; i++) {
-		struct rb_buf a = { 0 };
+		bool phrase = mb[i].phrase && *mb[i].phrase;
 
-		if (mb[i].phrase && *mb[i].phrase) {
+		rb_buf_clear(&a);
+		if (phrase) {
 			write_phrase(&h, mb[i].phrase);
-			rb_buf_printf(&a, "<%s>", mb[i].addr);
-		} else
-			rb_buf_adds(&a, mb[i].addr);
+			rb_buf_addc(&a, '<');
+		}
+		rb_buf_adds(&a, mb[i].addr);
+		if (phrase)
+			rb_buf_addc(&a, '>');
 		if (i + 1 < n)
 			rb_buf_addc(&a, ',');
 		mf_header_token(&h, a.data, a.len, false);
-		rb_buf_free(&a);
 	}
+	rb_buf_free(&a);
 	mf_header_end(&h);
 }
 
