@@ -79,6 +79,19 @@ struct source {
 /* Distinct placeholders remembered per input; more are looked up each time. */
 #define NSOURCE 64
 
+/* A header whose placeholders all come from options is the same in every message: it is
+ * written once per input and copied after that. */
+struct fixed {
+	const struct tmpl_header *h;
+	bool fixed;           /* only options and literal text */
+	bool ready;           /* text and sender hold the header as written */
+	struct rb_buf text;   /* the header lines */
+	struct rb_buf sender; /* what it adds to the envelope sender */
+};
+
+/* Headers remembered per input; more are written each time. */
+#define NFIXED 32
+
 /* What one record's expansion needs: the reader and the reason a value was refused, and
  * what is kept from record to record so that rendering one costs little. */
 struct record {
@@ -89,6 +102,8 @@ struct record {
 	struct rb_buf body, value;
 	struct source src[NSOURCE], spare;
 	size_t nsrc;
+	struct fixed fixed[NFIXED];
+	size_t nfixed;
 };
 
 struct attachment {
@@ -196,6 +211,36 @@ source_of(struct record *rec, const char *name)
 	if (src != &rec->spare)
 		rec->nsrc++;
 	return src;
+}
+
+static bool
+only_options(struct record *rec, const struct tmpl_header *h)
+{
+	for (size_t i = 0; i < h->nitems; i++)
+		for (size_t k = 0; k < h->item[i].n; k++) {
+			const struct tmpl_part *p = &h->item[i].part[k];
+
+			if (p->name != NULL && source_of(rec, p->name)->option == NULL)
+				return false;
+		}
+	return true;
+}
+
+/* The remembered state of header h, or NULL when there is no room to remember it. */
+static struct fixed *
+fixed_of(struct record *rec, const struct tmpl_header *h)
+{
+	struct fixed *f;
+
+	for (size_t i = 0; i < rec->nfixed; i++)
+		if (rec->fixed[i].h == h)
+			return &rec->fixed[i];
+	if (rec->nfixed == NFIXED)
+		return NULL;
+	f = &rec->fixed[rec->nfixed++];
+	f->h = h;
+	f->fixed = only_options(rec, h);
+	return f;
 }
 
 static int
@@ -340,10 +385,23 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 	}
 	for (size_t i = 0; i < t->nhdr; i++) {
 		const struct tmpl_header *h = &t->hdr[i];
-		int rc = h->address ? address_header(h, rec, msg, sender) : other_header(h, rec, msg);
+		struct fixed *f = fixed_of(rec, h);
+		size_t mark = msg->len, smark = sender->len;
 
-		if (rc < 0)
+		if (f && f->ready) {
+			rb_buf_add(msg, f->text.data, f->text.len);
+			rb_buf_add(sender, f->sender.data, f->sender.len);
+			continue;
+		}
+		if ((h->address ? address_header(h, rec, msg, sender) : other_header(h, rec, msg)) < 0)
 			return -1;
+		if (f && f->fixed) {
+			if (msg->len > mark)
+				rb_buf_add(&f->text, msg->data + mark, msg->len - mark);
+			if (sender->len > smark)
+				rb_buf_add(&f->sender, sender->data + smark, sender->len - smark);
+			f->ready = true;
+		}
 	}
 	rb_buf_clear(body);
 	if (expand(&t->body, TMPL_BODY, rec, body) < 0)
@@ -794,6 +852,10 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	rb_buf_free(&s);
 	rb_buf_free(&rec.body);
 	rb_buf_free(&rec.value);
+	for (size_t i = 0; i < rec.nfixed; i++) {
+		rb_buf_free(&rec.fixed[i].text);
+		rb_buf_free(&rec.fixed[i].sender);
+	}
 	rb_buf_free(&att.data);
 }
 

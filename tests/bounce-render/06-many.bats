@@ -53,3 +53,41 @@ many() {
 	assert_equal "${lines[3]}" "To: Name 4 <r4@gmail.com>"
 	assert_equal "${lines[8]}" "bounce-render: $BATS_TEST_TMPDIR/in.tsv:10: r9@gmial.com: no value for {{suggestion}}; not rendered"
 }
+
+# Headers made only of options and text are written once per input; these show that every
+# message still gets the right ones.
+@test "headers from options alone are the same in every message; headers from columns differ" {
+	T="$BATS_TEST_TMPDIR/t"
+	mkdir -p "$T"
+	printf 'From: {{from}}\nReply-To: {{reply_to|}}\nX-Fixed: for {{from}}\nTo: {{name}} <{{suggestion}}>\nSubject: {{token}}\n\n{{token}}\n' >"$T/address.eml"
+	printf 'From: {{name}} <{{recipient}}>\nTo: <{{recipient}}>\nSubject: blocked\n\nb {{token}}\n' >"$T/blocked.eml"
+	stream "$BATS_TEST_TMPDIR/in.tsv" \
+		"$(address_row a@gmial.com a@gmail.com Ann T1)" \
+		"$(blocked_row b@corp.example Bob T2)" \
+		"$(address_row c@gmial.com '' Cid T3)" \
+		"$(address_row d@gmial.com d@gmail.com Dee T4)" \
+		"$(blocked_row e@corp.example Eve T5)"
+	run -1 --separate-stderr bounce-render -t "$T" --from 'Certificates <certs@example.org>' "$BATS_TEST_TMPDIR/in.tsv"
+	assert_equal "${stderr_lines[0]}" "bounce-render: $BATS_TEST_TMPDIR/in.tsv:4: c@gmial.com: no value for {{suggestion}}; not rendered"
+	run -0 grep -E '^(From|Reply-To|X-Fixed|To|Subject|Message-ID):' <<<"$output"
+	[ "${#lines[@]}" -eq 18 ]
+	assert_equal "${lines[0]}" "From: Certificates <certs@example.org>"
+	assert_equal "${lines[1]}" "X-Fixed: for Certificates <certs@example.org>"
+	assert_equal "${lines[2]}" "To: Ann <a@gmail.com>"
+	assert_equal "${lines[3]}" "Subject: T1"
+	assert_line --index 4 --regexp '^Message-ID: <[0-9]{14}\.[0-9]+\.1\.[0-9a-f]{8}@example\.org>$'
+	assert_equal "${lines[5]}" "From: Bob <b@corp.example>"
+	assert_line --index 8 --regexp '^Message-ID: <[0-9]{14}\.[0-9]+\.2\.[0-9a-f]{8}@corp\.example>$'
+	assert_equal "${lines[9]}" "From: Certificates <certs@example.org>"
+	assert_equal "${lines[10]}" "X-Fixed: for Certificates <certs@example.org>"
+	assert_equal "${lines[11]}" "To: Dee <d@gmail.com>"
+	assert_equal "${lines[12]}" "Subject: T4"
+	assert_line --index 13 --regexp '^Message-ID: <[0-9]{14}\.[0-9]+\.4\.[0-9a-f]{8}@example\.org>$'
+	assert_equal "${lines[14]}" "From: Eve <e@corp.example>"
+	assert_line --index 17 --regexp '^Message-ID: <[0-9]{14}\.[0-9]+\.5\.[0-9a-f]{8}@corp\.example>$'
+	run -1 --separate-stderr bounce-render -t "$T" --from 'Certificates <certs@example.org>' --reply-to help@example.org "$BATS_TEST_TMPDIR/in.tsv"
+	[ "$(grep -c '^Reply-To: help@example.org$' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '^From ' <<<"$output")" -eq 4 ]
+	[ "$(grep -c '^From certs@example.org ' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '^From e@corp.example ' <<<"$output")" -eq 1 ]
+}
