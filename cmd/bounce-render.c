@@ -20,6 +20,8 @@
 
 /* A PDF larger than this is refused: mail systems refuse such messages anyway. */
 #define MAX_ATTACH (20u << 20)
+/* How much mbox output may wait when stdout and stderr are different files. */
+#define HOLD_MAX (64u << 10)
 
 static const char *tflag;        /* template directory */
 static const char *fromflag;     /* {{from}} */
@@ -60,7 +62,8 @@ struct sink {
 	int dirfd, tmpfd, newfd;
 	char host[64];
 	unsigned long seq;
-	struct rb_buf box;     /* the mbox form of the message being written */
+	struct rb_buf box;     /* the mbox form of the messages not yet given to stdout */
+	bool hold;             /* stdout and stderr are different files: box may hold several */
 	struct mf_stamp stamp; /* Date, Message-ID and From-line texts of the current second */
 };
 
@@ -684,13 +687,34 @@ sink_open(struct sink *k)
 		if (mkdir_ok(dirflag) < 0)
 			rb_die(RB_EXIT_FATAL, "%s:", dirflag);
 		k->dirfd = open_dir(dirflag);
-	} else
+	} else {
+		struct stat out, err;
+
 		k->kind = SINK_MBOX;
+		/* Every warning flushes stdout first, so that messages and warnings keep their
+		 * order in a file that has both.  When they go to different files that order
+		 * cannot be seen, and messages can be written in large blocks instead. */
+		k->hold = fstat(STDOUT_FILENO, &out) == 0 && fstat(STDERR_FILENO, &err) == 0 &&
+			  (out.st_dev != err.st_dev || out.st_ino != err.st_ino);
+	}
+}
+
+/* Give the waiting mbox output to stdout; when it was held back, empty the stdio buffer
+ * as well, so that the flush before the next warning has nothing to write. */
+static void
+sink_flush(struct sink *k)
+{
+	if (k->box.len == 0)
+		return;
+	if (fwrite(k->box.data, 1, k->box.len, stdout) != k->box.len || (k->hold && fflush(stdout) != 0))
+		rb_die(RB_EXIT_FATAL, "write error on stdout:");
+	rb_buf_clear(&k->box);
 }
 
 static void
 sink_close(struct sink *k)
 {
+	sink_flush(k);
 	if (k->dirfd >= 0)
 		close(k->dirfd);
 	if (k->tmpfd >= 0)
@@ -748,10 +772,9 @@ sink_put(struct sink *k, const struct rb_buf *msg, const char *sender, const cha
 	k->seq++;
 	switch (k->kind) {
 	case SINK_MBOX:
-		rb_buf_clear(&k->box);
 		mf_stamp_mbox_append(&k->stamp, &k->box, sender, time(NULL), msg->data, msg->len);
-		if (fwrite(k->box.data, 1, k->box.len, stdout) != k->box.len)
-			rb_die(RB_EXIT_FATAL, "write error on stdout:");
+		if (!k->hold || k->box.len >= HOLD_MAX)
+			sink_flush(k);
 		break;
 	case SINK_MAILDIR:
 		/* time.PpidQcount.host, written in tmp/ and linked into new/ when complete. */
@@ -779,14 +802,16 @@ category_of(const char *v)
 	return -1;
 }
 
-static void
+/* Returns 0, or -1 on a write error (errno set). */
+static int
 write_reject(FILE *fp, const struct tsv_reader *r, const char *reason)
 {
 	for (size_t i = 0; i < r->ncols; i++)
 		if (tsv_write_field(fp, r->field[i], r->flen[i]) < 0 || putc('\t', fp) == EOF)
-			rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+			return -1;
 	if (tsv_write_field(fp, reason, strlen(reason)) < 0 || putc('\n', fp) == EOF)
-		rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+		return -1;
+	return 0;
 }
 
 /* The rejects file has one header: every input must have the same columns. */
@@ -840,8 +865,13 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 		n->rejected++;
 		rb_warn_at(r->name, r->lineno, "%s: %s; not rendered",
 			*recipient ? shown(&s, recipient) : "(no recipient)", reason.data);
-		if (rejfp)
-			write_reject(rejfp, r, reason.data);
+		if (rejfp && write_reject(rejfp, r, reason.data) < 0) {
+			int saved = errno;
+
+			sink_flush(k); /* the messages rendered so far are still delivered */
+			errno = saved;
+			rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+		}
 	}
 	if (rc < 0)
 		n->bad++;
@@ -881,6 +911,7 @@ render_file(const char *path, const struct tset *ts, const char *root, struct si
 		if (rejfp)
 			rejects_header(rejfp, &r, rejcols);
 		process(&r, ts, root, k, rejfp, host, n);
+		sink_flush(k);
 	}
 	tsv_close(&r);
 	if (fp != stdin)

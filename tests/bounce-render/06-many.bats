@@ -91,3 +91,17 @@ many() {
 	[ "$(grep -c '^From certs@example.org ' <<<"$output")" -eq 2 ]
 	[ "$(grep -c '^From e@corp.example ' <<<"$output")" -eq 1 ]
 }
+
+@test "a failed write of the rejects file stops the run; the messages rendered before it are delivered" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	many "$BATS_TEST_TMPDIR/in.tsv" 600
+	run -2 --separate-stderr render --rejects /dev/full "$BATS_TEST_TMPDIR/in.tsv"
+	assert_equal "${stderr_lines[-1]}" "bounce-render: /dev/full: write error: No space left on device"
+	# Every rejection reported before the failure follows its rendered predecessors.
+	rejected=$((${#stderr_lines[@]} - 1))
+	[ "$rejected" -gt 0 ]
+	[ "$(grep -c '^From ' <<<"$output")" -eq $((rejected * 2)) ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out.mbox"
+	run -0 python3 "$CHECK" mbox "$BATS_TEST_TMPDIR/out.mbox"
+	assert_line "messages: $((rejected * 2))"
+}
