@@ -20,6 +20,8 @@
 
 /* A PDF larger than this is refused: mail systems refuse such messages anyway. */
 #define MAX_ATTACH (20u << 20)
+/* How much mbox output may wait when stdout and stderr are different files. */
+#define HOLD_MAX (64u << 10)
 
 static const char *tflag;        /* template directory */
 static const char *fromflag;     /* {{from}} */
@@ -60,17 +62,51 @@ struct sink {
 	int dirfd, tmpfd, newfd;
 	char host[64];
 	unsigned long seq;
+	struct rb_buf box;     /* the mbox form of the messages not yet given to stdout */
+	bool hold;             /* stdout and stderr are different files: box may hold several */
+	struct mf_stamp stamp; /* Date, Message-ID and From-line texts of the current second */
 };
 
 struct counts {
 	unsigned long long in, rendered, skipped, rejected, bad;
 };
 
-/* What one record's expansion needs: the reader and the reason a value was refused. */
+/* Where a placeholder's value comes from, found once per input instead of once per record. */
+struct source {
+	const char *name;   /* a template's own string: compared by address */
+	const char *option; /* the option giving the value, or NULL */
+	ssize_t col;        /* else this column */
+	bool url;           /* the value must be an http(s) URL */
+};
+
+/* Distinct placeholders remembered per input; more are looked up each time. */
+#define NSOURCE 64
+
+/* A header whose placeholders all come from options is the same in every message: it is
+ * written once per input and copied after that. */
+struct fixed {
+	const struct tmpl_header *h;
+	bool fixed;           /* only options and literal text */
+	bool ready;           /* text and sender hold the header as written */
+	struct rb_buf text;   /* the header lines */
+	struct rb_buf sender; /* what it adds to the envelope sender */
+};
+
+/* Headers remembered per input; more are written each time. */
+#define NFIXED 32
+
+/* What one record's expansion needs: the reader and the reason a value was refused, and
+ * what is kept from record to record so that rendering one costs little. */
 struct record {
 	const struct tsv_reader *r;
 	struct rb_buf *reason;
 	const char *host; /* Message-ID domain when there is no better one */
+	struct mf_stamp *stamp;
+	struct rb_buf body, value;
+	struct source src[NSOURCE], spare;
+	size_t nsrc;
+	struct fixed fixed[NFIXED];
+	size_t nfixed;
 };
 
 struct attachment {
@@ -163,19 +199,67 @@ placeholder_problem(void *ctx, const char *name, bool has_fallback)
 	return "no value: give --sending-domain";
 }
 
+static const struct source *
+source_of(struct record *rec, const char *name)
+{
+	struct source *src = rec->nsrc < NSOURCE ? &rec->src[rec->nsrc] : &rec->spare;
+
+	for (size_t i = 0; i < rec->nsrc; i++)
+		if (rec->src[i].name == name)
+			return &rec->src[i];
+	src->name = name;
+	src->option = option_value(name);
+	src->col = src->option ? -1 : tsv_column(rec->r, name);
+	src->url = is_url_column(name);
+	if (src != &rec->spare)
+		rec->nsrc++;
+	return src;
+}
+
+static bool
+only_options(struct record *rec, const struct tmpl_header *h)
+{
+	for (size_t i = 0; i < h->nitems; i++)
+		for (size_t k = 0; k < h->item[i].n; k++) {
+			const struct tmpl_part *p = &h->item[i].part[k];
+
+			if (p->name != NULL && source_of(rec, p->name)->option == NULL)
+				return false;
+		}
+	return true;
+}
+
+/* The remembered state of header h, or NULL when there is no room to remember it. */
+static struct fixed *
+fixed_of(struct record *rec, const struct tmpl_header *h)
+{
+	struct fixed *f;
+
+	for (size_t i = 0; i < rec->nfixed; i++)
+		if (rec->fixed[i].h == h)
+			return &rec->fixed[i];
+	if (rec->nfixed == NFIXED)
+		return NULL;
+	f = &rec->fixed[rec->nfixed++];
+	f->h = h;
+	f->fixed = only_options(rec, h);
+	return f;
+}
+
 static int
 lookup(void *ctx, const char *name, const char **value)
 {
 	struct record *rec = ctx;
-	const char *v = option_value(name);
+	const struct source *src = source_of(rec, name);
+	const char *v;
 	struct rb_buf s = { 0 };
 
-	if (v != NULL) {
-		*value = v;
+	if (src->option != NULL) {
+		*value = src->option;
 		return 0;
 	}
-	v = tsv_get(rec->r, tsv_column(rec->r, name));
-	if (*v != '\0' && is_url_column(name) && !http_url(v)) {
+	v = tsv_get(rec->r, src->col);
+	if (*v != '\0' && src->url && !http_url(v)) {
 		rb_buf_printf(rec->reason, "%s is not an http:// or https:// URL: \"%s\"", name, shown(&s, v));
 		rb_buf_free(&s);
 		return -1;
@@ -207,14 +291,14 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 	struct mf_mailbox *mb = rb_xcalloc(h->nitems, sizeof *mb);
 	size_t n = 0;
 	int rc = 0;
-	struct rb_buf v = { 0 }, s = { 0 };
+	struct rb_buf *v = &rec->value, s = { 0 };
 
 	for (size_t i = 0; i < h->nitems && rc == 0; i++) {
-		rb_buf_clear(&v);
-		if (expand(&h->item[i], TMPL_HEADER, rec, &v) < 0)
+		rb_buf_clear(v);
+		if (expand(&h->item[i], TMPL_HEADER, rec, v) < 0)
 			rc = -1;
-		else if (v.len > 0 && mf_parse_mailbox(v.data, &mb[n++]) < 0) {
-			rb_buf_printf(rec->reason, "%s: not a plausible address: \"%s\"", h->name, shown(&s, v.data));
+		else if (v->len > 0 && mf_parse_mailbox(v->data, &mb[n++]) < 0) {
+			rb_buf_printf(rec->reason, "%s: not a plausible address: \"%s\"", h->name, shown(&s, v->data));
 			rc = -1;
 		}
 	}
@@ -230,7 +314,6 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 	for (size_t i = 0; i < n; i++)
 		mf_mailbox_free(&mb[i]);
 	free(mb);
-	rb_buf_free(&v);
 	rb_buf_free(&s);
 	return rc;
 }
@@ -238,22 +321,23 @@ address_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *o
 static int
 other_header(const struct tmpl_header *h, struct record *rec, struct rb_buf *out)
 {
-	struct rb_buf v = { 0 };
-	int rc = expand(&h->item[0], TMPL_HEADER, rec, &v);
+	struct rb_buf *v = &rec->value;
+	int rc;
 
-	if (rc == 0 && v.len == 0 && strcasecmp(h->name, "Subject") == 0) {
+	rb_buf_clear(v);
+	rc = expand(&h->item[0], TMPL_HEADER, rec, v);
+	if (rc == 0 && v->len == 0 && strcasecmp(h->name, "Subject") == 0) {
 		rb_buf_adds(rec->reason, "empty Subject");
 		rc = -1;
 	}
-	if (rc == 0 && v.len > 0)
-		mf_write_unstructured(out, h->name, v.data);
-	rb_buf_free(&v);
+	if (rc == 0 && v->len > 0)
+		mf_write_unstructured(out, h->name, v->data);
 	return rc;
 }
 
 static void
 write_body(struct rb_buf *out, const struct rb_buf *body, const struct attachment *att, time_t now,
-	unsigned long seq)
+	long pid, unsigned long seq)
 {
 	static const char text_part[] = "Content-Type: text/plain; charset=UTF-8\n"
 					"Content-Transfer-Encoding: quoted-printable\n";
@@ -267,7 +351,7 @@ write_body(struct rb_buf *out, const struct rb_buf *body, const struct attachmen
 	}
 	/* "=_" never occurs in quoted-printable or base64, so the boundary cannot either. */
 	char boundary[64];
-	snprintf(boundary, sizeof boundary, "=_rebounce_%lld_%ld_%lu", (long long)now, (long)getpid(), seq);
+	snprintf(boundary, sizeof boundary, "=_rebounce_%lld_%ld_%lu", (long long)now, pid, seq);
 	rb_buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
 	rb_buf_adds(out, "This is a MIME message.\n");
 	rb_buf_printf(out, "\n--%s\n%s\n", boundary, text_part);
@@ -289,7 +373,7 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 	struct rb_buf *msg, struct rb_buf *sender)
 {
 	time_t now = time(NULL);
-	struct rb_buf body = { 0 };
+	struct rb_buf *body = &rec->body;
 	const char *domain;
 
 	rb_buf_clear(msg);
@@ -304,27 +388,38 @@ render(const struct tmpl *t, struct record *rec, const struct attachment *att, u
 	}
 	for (size_t i = 0; i < t->nhdr; i++) {
 		const struct tmpl_header *h = &t->hdr[i];
-		int rc = h->address ? address_header(h, rec, msg, sender) : other_header(h, rec, msg);
+		struct fixed *f = fixed_of(rec, h);
+		size_t mark = msg->len, smark = sender->len;
 
-		if (rc < 0)
+		if (f && f->ready) {
+			rb_buf_add(msg, f->text.data, f->text.len);
+			rb_buf_add(sender, f->sender.data, f->sender.len);
+			continue;
+		}
+		if ((h->address ? address_header(h, rec, msg, sender) : other_header(h, rec, msg)) < 0)
 			return -1;
+		if (f && f->fixed) {
+			if (msg->len > mark)
+				rb_buf_add(&f->text, msg->data + mark, msg->len - mark);
+			if (sender->len > smark)
+				rb_buf_add(&f->sender, sender->data + smark, sender->len - smark);
+			f->ready = true;
+		}
 	}
-	if (expand(&t->body, TMPL_BODY, rec, &body) < 0) {
-		rb_buf_free(&body);
+	rb_buf_clear(body);
+	if (expand(&t->body, TMPL_BODY, rec, body) < 0)
 		return -1;
-	}
 	rb_buf_adds(msg, "Date: ");
-	mf_date(msg, now);
+	mf_stamp_date(rec->stamp, msg, now);
 	rb_buf_adds(msg, "\nMessage-ID: ");
 	domain = domainflag ? domainflag : strchr(sender->data ? sender->data : "", '@');
 	if (domain && *domain == '@')
 		domain++;
 	if (domain == NULL || *domain == '\0')
 		domain = rec->host;
-	mf_message_id(msg, domain, now, seq);
+	mf_stamp_message_id(rec->stamp, msg, domain, now, seq);
 	rb_buf_addc(msg, '\n');
-	write_body(msg, &body, att, now, seq);
-	rb_buf_free(&body);
+	write_body(msg, body, att, now, rec->stamp->pid, seq);
 	return 0;
 }
 
@@ -561,6 +656,7 @@ sink_open(struct sink *k)
 {
 	memset(k, 0, sizeof *k);
 	k->dirfd = k->tmpfd = k->newfd = -1;
+	mf_stamp_init(&k->stamp);
 	if (maildirflag) {
 		struct rb_buf p = { 0 };
 
@@ -591,19 +687,41 @@ sink_open(struct sink *k)
 		if (mkdir_ok(dirflag) < 0)
 			rb_die(RB_EXIT_FATAL, "%s:", dirflag);
 		k->dirfd = open_dir(dirflag);
-	} else
+	} else {
+		struct stat out, err;
+
 		k->kind = SINK_MBOX;
+		/* Every warning flushes stdout first, so that messages and warnings keep their
+		 * order in a file that has both.  When they go to different files that order
+		 * cannot be seen, and messages can be written in large blocks instead. */
+		k->hold = fstat(STDOUT_FILENO, &out) == 0 && fstat(STDERR_FILENO, &err) == 0 &&
+			  (out.st_dev != err.st_dev || out.st_ino != err.st_ino);
+	}
+}
+
+/* Give the waiting mbox output to stdout; when it was held back, empty the stdio buffer
+ * as well, so that the flush before the next warning has nothing to write. */
+static void
+sink_flush(struct sink *k)
+{
+	if (k->box.len == 0)
+		return;
+	if (fwrite(k->box.data, 1, k->box.len, stdout) != k->box.len || (k->hold && fflush(stdout) != 0))
+		rb_die(RB_EXIT_FATAL, "write error on stdout:");
+	rb_buf_clear(&k->box);
 }
 
 static void
 sink_close(struct sink *k)
 {
+	sink_flush(k);
 	if (k->dirfd >= 0)
 		close(k->dirfd);
 	if (k->tmpfd >= 0)
 		close(k->tmpfd);
 	if (k->newfd >= 0)
 		close(k->newfd);
+	rb_buf_free(&k->box);
 }
 
 static void
@@ -653,18 +771,14 @@ sink_put(struct sink *k, const struct rb_buf *msg, const char *sender, const cha
 
 	k->seq++;
 	switch (k->kind) {
-	case SINK_MBOX: {
-		struct rb_buf box = { 0 };
-
-		mf_mbox_append(&box, sender, time(NULL), msg->data, msg->len);
-		if (fwrite(box.data, 1, box.len, stdout) != box.len)
-			rb_die(RB_EXIT_FATAL, "write error on stdout:");
-		rb_buf_free(&box);
+	case SINK_MBOX:
+		mf_stamp_mbox_append(&k->stamp, &k->box, sender, time(NULL), msg->data, msg->len);
+		if (!k->hold || k->box.len >= HOLD_MAX)
+			sink_flush(k);
 		break;
-	}
 	case SINK_MAILDIR:
 		/* time.PpidQcount.host, written in tmp/ and linked into new/ when complete. */
-		rb_buf_printf(&name, "%lld.P%ldQ%lu.%s", (long long)time(NULL), (long)getpid(), k->seq, k->host);
+		rb_buf_printf(&name, "%lld.P%ldQ%lu.%s", (long long)time(NULL), k->stamp.pid, k->seq, k->host);
 		write_file(k->tmpfd, k->path, name.data, msg, true);
 		if (linkat(k->tmpfd, name.data, k->newfd, name.data, 0) != 0)
 			rb_die(RB_EXIT_FATAL, "%s/new/%s:", k->path, name.data);
@@ -688,14 +802,16 @@ category_of(const char *v)
 	return -1;
 }
 
-static void
+/* Returns 0, or -1 on a write error (errno set). */
+static int
 write_reject(FILE *fp, const struct tsv_reader *r, const char *reason)
 {
 	for (size_t i = 0; i < r->ncols; i++)
 		if (tsv_write_field(fp, r->field[i], r->flen[i]) < 0 || putc('\t', fp) == EOF)
-			rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+			return -1;
 	if (tsv_write_field(fp, reason, strlen(reason)) < 0 || putc('\n', fp) == EOF)
-		rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+		return -1;
+	return 0;
 }
 
 /* The rejects file has one header: every input must have the same columns. */
@@ -726,7 +842,7 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	ssize_t iatt = attachflag ? tsv_column(r, attachflag) : -1;
 	struct rb_buf msg = { 0 }, sender = { 0 }, reason = { 0 }, s = { 0 };
 	struct attachment att = { 0 };
-	struct record rec = { r, &reason, host };
+	struct record rec = { .r = r, .reason = &reason, .host = host, .stamp = &k->stamp, .nsrc = 0 };
 	int rc;
 
 	while ((rc = tsv_read(r)) > 0) {
@@ -749,8 +865,13 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 		n->rejected++;
 		rb_warn_at(r->name, r->lineno, "%s: %s; not rendered",
 			*recipient ? shown(&s, recipient) : "(no recipient)", reason.data);
-		if (rejfp)
-			write_reject(rejfp, r, reason.data);
+		if (rejfp && write_reject(rejfp, r, reason.data) < 0) {
+			int saved = errno;
+
+			sink_flush(k); /* the messages rendered so far are still delivered */
+			errno = saved;
+			rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
+		}
 	}
 	if (rc < 0)
 		n->bad++;
@@ -759,6 +880,12 @@ process(struct tsv_reader *r, const struct tset *ts, const char *root, struct si
 	rb_buf_free(&sender);
 	rb_buf_free(&reason);
 	rb_buf_free(&s);
+	rb_buf_free(&rec.body);
+	rb_buf_free(&rec.value);
+	for (size_t i = 0; i < rec.nfixed; i++) {
+		rb_buf_free(&rec.fixed[i].text);
+		rb_buf_free(&rec.fixed[i].sender);
+	}
 	rb_buf_free(&att.data);
 }
 
@@ -784,6 +911,7 @@ render_file(const char *path, const struct tset *ts, const char *root, struct si
 		if (rejfp)
 			rejects_header(rejfp, &r, rejcols);
 		process(&r, ts, root, k, rejfp, host, n);
+		sink_flush(k);
 	}
 	tsv_close(&r);
 	if (fp != stdin)
@@ -853,6 +981,8 @@ main(int argc, char *argv[])
 	int c, status = RB_EXIT_OK;
 
 	rb_init(argv[0]);
+	/* One write per message, not one per piece of it: rejects can be many. */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 	while ((c = getopt_long(argc, argv, "ht:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': tflag = optarg; break;

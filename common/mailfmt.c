@@ -45,25 +45,42 @@ utf8_seqlen(const unsigned char *s, size_t n)
 void
 mf_utf8_sanitize(struct rb_buf *b)
 {
+	const unsigned char *s = (const unsigned char *)b->data;
 	struct rb_buf out = { 0 };
 	size_t i = 0;
-	bool changed = false;
 
+	/* Almost every value is valid: find the first bad byte before copying anything,
+	 * skipping ASCII eight bytes at a time. */
 	while (i < b->len) {
-		size_t n = utf8_seqlen((const unsigned char *)b->data + i, b->len - i);
+		uint64_t w;
+
+		if (b->len - i >= sizeof w) {
+			memcpy(&w, s + i, sizeof w);
+			if ((w & 0x8080808080808080u) == 0) {
+				i += sizeof w;
+				continue;
+			}
+		}
+		size_t n = s[i] < 0x80 ? 1 : utf8_seqlen(s + i, b->len - i);
+
+		if (n == 0)
+			break;
+		i += n;
+	}
+	if (i == b->len)
+		return;
+	rb_buf_reserve(&out, b->len + 16);
+	rb_buf_add(&out, b->data, i);
+	while (i < b->len) {
+		size_t n = utf8_seqlen(s + i, b->len - i);
 
 		if (n == 0) {
-			rb_buf_adds(&out, "\xEF\xBF\xBD");
+			rb_buf_add(&out, "\xEF\xBF\xBD", 3);
 			i++;
-			changed = true;
 		} else {
 			rb_buf_add(&out, b->data + i, n);
 			i += n;
 		}
-	}
-	if (!changed) {
-		rb_buf_free(&out);
-		return;
 	}
 	rb_buf_free(b);
 	*b = out;
@@ -102,9 +119,11 @@ add_hex(struct rb_buf *out, char lead, unsigned char c)
 	rb_buf_add(out, t, 3);
 }
 
-/* Quoted-printable of one line (no LF inside). */
-static void
-qp_line(struct rb_buf *out, const unsigned char *s, size_t len)
+/* Quoted-printable of one line (no LF inside), written at o, which has room for
+ * QP_ROOM(len) bytes.  Returns the end of what was written. */
+#define QP_ROOM(len) (5 * (len) + 2)
+static char *
+qp_line(char *o, const unsigned char *s, size_t len)
 {
 	size_t i, col = 0;
 
@@ -122,19 +141,50 @@ qp_line(struct rb_buf *out, const unsigned char *s, size_t len)
 				enc = true;
 			size_t w = enc ? 3 : 1;
 			if (col + w > (last ? MF_QP_LINE : MF_QP_LINE - 1)) {
-				rb_buf_adds(out, "=\n");
+				*o++ = '=';
+				*o++ = '\n';
 				col = 0;
 				continue;
 			}
-			if (enc)
-				add_hex(out, '=', c);
-			else
-				rb_buf_addc(out, (char)c);
+			if (enc) {
+				*o++ = '=';
+				*o++ = hexdigits[c >> 4];
+				*o++ = hexdigits[c & 15];
+			} else
+				*o++ = (char)c;
 			col += w;
 			break;
 		}
 	}
-	rb_buf_addc(out, '\n');
+	*o++ = '\n';
+	return o;
+}
+
+/* Is the line its own quoted-printable form: short, nothing to encode, and no white space
+ * at its end or "From "/"." at its start?  Most lines of a message are. */
+static bool
+qp_line_plain(const unsigned char *s, size_t len)
+{
+	/* Eight bytes at a time: does any lie below ' ', at or above 0x7F, or equal '='?
+	 * ((w - n) & ~w & 0x80..) is non-zero exactly when some byte of w is below n. */
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t i = 0;
+
+	if (len == 0 || len > MF_QP_LINE || s[0] == 'F' || s[0] == '.' || s[len - 1] == ' ' || s[len - 1] == '\t')
+		return false;
+	for (; len - i >= 8; i += 8) {
+		uint64_t w, eq, del;
+
+		memcpy(&w, s + i, sizeof w);
+		eq = w ^ (ones * '=');
+		del = w ^ (ones * 0x7F);
+		if ((((w - ones * ' ') & ~w) | w | ((eq - ones) & ~eq) | ((del - ones) & ~del)) & high)
+			break; /* a tab, or something to encode: look closer */
+	}
+	for (; i < len; i++)
+		if ((s[i] < ' ' && s[i] != '\t') || s[i] > '~' || s[i] == '=')
+			return false;
+	return true;
 }
 
 void
@@ -146,7 +196,15 @@ mf_qp_encode(struct rb_buf *out, const char *s, size_t len)
 		const char *nl = memchr(s + start, '\n', len - start);
 		size_t end = nl ? (size_t)(nl - s) : len;
 
-		qp_line(out, (const unsigned char *)s + start, end - start);
+		rb_buf_reserve(out, QP_ROOM(end - start));
+		if (qp_line_plain((const unsigned char *)s + start, end - start)) {
+			memcpy(out->data + out->len, s + start, end - start);
+			out->len += end - start;
+			out->data[out->len++] = '\n';
+		} else
+			out->len = (size_t)(qp_line(out->data + out->len, (const unsigned char *)s + start,
+						    end - start) - out->data);
+		out->data[out->len] = '\0';
 		start = end + 1;
 	}
 	if (len == 0)
@@ -495,46 +553,129 @@ mf_write_mailboxes(struct rb_buf *out, const char *name, const struct mf_mailbox
 {
 	struct mf_header h;
 
+	struct rb_buf a = { 0 };
+
 	mf_header_begin(&h, out, name);
 	for (size_t i = 0; i < n; i++) {
-		struct rb_buf a = { 0 };
+		bool phrase = mb[i].phrase && *mb[i].phrase;
 
-		if (mb[i].phrase && *mb[i].phrase) {
+		rb_buf_clear(&a);
+		if (phrase) {
 			write_phrase(&h, mb[i].phrase);
-			rb_buf_printf(&a, "<%s>", mb[i].addr);
-		} else
-			rb_buf_adds(&a, mb[i].addr);
+			rb_buf_addc(&a, '<');
+		}
+		rb_buf_adds(&a, mb[i].addr);
+		if (phrase)
+			rb_buf_addc(&a, '>');
 		if (i + 1 < n)
 			rb_buf_addc(&a, ',');
 		mf_header_token(&h, a.data, a.len, false);
-		rb_buf_free(&a);
 	}
+	rb_buf_free(&a);
 	mf_header_end(&h);
+}
+
+void
+mf_stamp_init(struct mf_stamp *st)
+{
+	memset(st, 0, sizeof *st);
+	st->pid = (long)getpid();
+}
+
+/* Format the parts that depend on the second t, unless they are for t already. */
+static void
+stamp_set(struct mf_stamp *st, time_t t)
+{
+	struct tm tm;
+
+	if (st->valid && st->t == t)
+		return;
+	if (localtime_r(&t, &tm) == NULL || strftime(st->date, sizeof st->date, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 ||
+	    gmtime_r(&t, &tm) == NULL || strftime(st->idtime, sizeof st->idtime, "%Y%m%d%H%M%S", &tm) == 0 ||
+	    strftime(st->mboxtime, sizeof st->mboxtime, "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		rb_die(RB_EXIT_FATAL, "cannot format the date");
+	st->t = t;
+	st->valid = true;
+}
+
+/* Four random bytes, taken from a batch so that not every message costs a system call. */
+static uint32_t
+stamp_random(struct mf_stamp *st, time_t t, unsigned long seq)
+{
+	uint32_t rnd;
+
+	if (st->nrnd < sizeof rnd) {
+		ssize_t n = getrandom(st->rnd, sizeof st->rnd, GRND_NONBLOCK);
+
+		st->nrnd = n > 0 ? (size_t)n : 0;
+	}
+	if (st->nrnd < sizeof rnd)
+		return (uint32_t)t ^ (uint32_t)seq * 2654435761u ^ (uint32_t)st->pid;
+	st->nrnd -= sizeof rnd;
+	memcpy(&rnd, st->rnd + st->nrnd, sizeof rnd);
+	return rnd;
+}
+
+void
+mf_stamp_date(struct mf_stamp *st, struct rb_buf *out, time_t t)
+{
+	stamp_set(st, t);
+	rb_buf_adds(out, st->date);
+}
+
+/* Decimal digits of v, appended. */
+static void
+add_ulong(struct rb_buf *out, unsigned long v)
+{
+	char d[24], *p = d + sizeof d;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	rb_buf_add(out, p, (size_t)(d + sizeof d - p));
+}
+
+void
+mf_stamp_message_id(struct mf_stamp *st, struct rb_buf *out, const char *domain, time_t t, unsigned long seq)
+{
+	uint32_t rnd = stamp_random(st, t, seq);
+	char hex[9];
+
+	stamp_set(st, t);
+	for (int i = 0; i < 8; i++)
+		hex[i] = "0123456789abcdef"[(rnd >> (28 - 4 * i)) & 15];
+	hex[8] = '.';
+	rb_buf_addc(out, '<');
+	rb_buf_adds(out, st->idtime);
+	rb_buf_addc(out, '.');
+	if (st->pid < 0)
+		rb_buf_addc(out, '-');
+	add_ulong(out, st->pid < 0 ? 0UL - (unsigned long)st->pid : (unsigned long)st->pid);
+	rb_buf_addc(out, '.');
+	add_ulong(out, seq);
+	rb_buf_addc(out, '.');
+	rb_buf_add(out, hex, 8);
+	rb_buf_addc(out, '@');
+	rb_buf_adds(out, domain);
+	rb_buf_addc(out, '>');
 }
 
 void
 mf_date(struct rb_buf *out, time_t t)
 {
-	struct tm tm;
-	char s[64];
+	struct mf_stamp st;
 
-	if (localtime_r(&t, &tm) == NULL || strftime(s, sizeof s, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		rb_die(RB_EXIT_FATAL, "cannot format the date");
-	rb_buf_adds(out, s);
+	mf_stamp_init(&st);
+	mf_stamp_date(&st, out, t);
 }
 
 void
 mf_message_id(struct rb_buf *out, const char *domain, time_t t, unsigned long seq)
 {
-	struct tm tm;
-	char s[32];
-	uint32_t rnd;
+	struct mf_stamp st;
 
-	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
-		rnd = (uint32_t)t ^ (uint32_t)seq * 2654435761u ^ (uint32_t)getpid();
-	if (gmtime_r(&t, &tm) == NULL || strftime(s, sizeof s, "%Y%m%d%H%M%S", &tm) == 0)
-		rb_die(RB_EXIT_FATAL, "cannot format the date");
-	rb_buf_printf(out, "<%s.%ld.%lu.%08x@%s>", s, (long)getpid(), seq, (unsigned)rnd, domain);
+	mf_stamp_init(&st);
+	mf_stamp_message_id(&st, out, domain, t, seq);
 }
 
 static bool
@@ -599,27 +740,48 @@ mf_header_param(struct mf_header *h, const char *name, const char *value)
 }
 
 void
+mf_stamp_mbox_append(struct mf_stamp *st, struct rb_buf *out, const char *sender, time_t t, const char *msg,
+	size_t len)
+{
+	size_t run = 0;
+
+	stamp_set(st, t);
+	rb_buf_adds(out, "From ");
+	rb_buf_adds(out, sender && *sender ? sender : "MAILER-DAEMON");
+	rb_buf_addc(out, ' ');
+	rb_buf_adds(out, st->mboxtime);
+	rb_buf_addc(out, '\n');
+	if (len == 0) {
+		rb_buf_addc(out, '\n');
+		return;
+	}
+	rb_buf_reserve(out, len + 2);
+	/* Only a "From " can need quoting: find each and see whether only '>' stands before it
+	 * on its line.  msg[run, ...) is not copied yet. */
+	for (const char *f = msg; (f = memchr(f, 'F', len - (size_t)(f - msg))) != NULL; f++) {
+		const char *b = f;
+
+		if ((size_t)(msg + len - f) < 5 || memcmp(f, "From ", 5) != 0)
+			continue;
+		while (b > msg && b[-1] == '>')
+			b--;
+		if (b > msg && b[-1] != '\n')
+			continue;
+		rb_buf_add(out, msg + run, (size_t)(b - msg) - run);
+		rb_buf_addc(out, '>');
+		run = (size_t)(b - msg);
+	}
+	rb_buf_add(out, msg + run, len - run);
+	if (msg[len - 1] != '\n')
+		rb_buf_addc(out, '\n');
+	rb_buf_addc(out, '\n');
+}
+
+void
 mf_mbox_append(struct rb_buf *out, const char *sender, time_t t, const char *msg, size_t len)
 {
-	struct tm tm;
-	char s[64];
-	size_t start = 0;
+	struct mf_stamp st;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(s, sizeof s, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-		rb_die(RB_EXIT_FATAL, "cannot format the date");
-	rb_buf_printf(out, "From %s %s\n", sender && *sender ? sender : "MAILER-DAEMON", s);
-	while (start < len) {
-		const char *nl = memchr(msg + start, '\n', len - start);
-		size_t end = nl ? (size_t)(nl - msg) : len;
-		size_t k = start;
-
-		while (k < end && msg[k] == '>')
-			k++;
-		if (end - k >= 5 && memcmp(msg + k, "From ", 5) == 0)
-			rb_buf_addc(out, '>');
-		rb_buf_add(out, msg + start, end - start);
-		rb_buf_addc(out, '\n');
-		start = end + 1;
-	}
-	rb_buf_addc(out, '\n');
+	mf_stamp_init(&st);
+	mf_stamp_mbox_append(&st, out, sender, t, msg, len);
 }

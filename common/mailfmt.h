@@ -77,9 +77,27 @@ void mf_write_unstructured(struct rb_buf *out, const char *name, const char *val
  * the addr-spec never encoded. */
 void mf_write_mailboxes(struct rb_buf *out, const char *name, const struct mf_mailbox *mb, size_t n);
 
+/* What Date, Message-ID and the mbox "From " line need that depends only on the second or
+ * on the process: formatted once per second, not once per message, and random bytes
+ * fetched in batches.  One per run; mf_stamp_init before use. */
+struct mf_stamp {
+	time_t t;            /* the second the texts below are for, once valid */
+	bool valid;
+	long pid;
+	char date[64];       /* "Thu, 28 Nov 2026 23:04:11 +0000" */
+	char idtime[16];     /* "20261128230411" (UTC) */
+	char mboxtime[32];   /* "Thu Nov 28 23:04:11 2026" (UTC) */
+	unsigned char rnd[64];
+	size_t nrnd;         /* unused bytes at the start of rnd */
+};
+void mf_stamp_init(struct mf_stamp *st);
+
 /* "Thu, 28 Nov 2026 23:04:11 +0000" for t, in local time with its offset. */
+void mf_stamp_date(struct mf_stamp *st, struct rb_buf *out, time_t t);
 void mf_date(struct rb_buf *out, time_t t);
 /* "<YYYYMMDDhhmmss.PID.SEQ.RANDOM@domain>" */
+void mf_stamp_message_id(struct mf_stamp *st, struct rb_buf *out, const char *domain, time_t t,
+	unsigned long seq);
 void mf_message_id(struct rb_buf *out, const char *domain, time_t t, unsigned long seq);
 
 /* A MIME parameter (RFC 2045/2231): name="value" when the value is printable ASCII without
@@ -89,6 +107,8 @@ void mf_header_param(struct mf_header *h, const char *name, const char *value);
 
 /* Append msg to out as one mboxrd message: the "From " line, the message with every line
  * matching ^>*From  given one more '>', and an empty line. */
+void mf_stamp_mbox_append(struct mf_stamp *st, struct rb_buf *out, const char *sender, time_t t,
+	const char *msg, size_t len);
 void mf_mbox_append(struct rb_buf *out, const char *sender, time_t t, const char *msg, size_t len);
 
 #endif

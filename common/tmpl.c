@@ -344,13 +344,15 @@ tmpl_check(const struct tmpl *t, tmpl_problem_fn problem, void *ctx)
 static void
 add_body_value(struct rb_buf *out, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\r') {
-			rb_buf_addc(out, '\n');
-			if (v[1] == '\n')
-				v++;
-		} else
-			rb_buf_addc(out, *v);
+	for (;;) {
+		size_t n = strcspn(v, "\r");
+
+		rb_buf_add(out, v, n);
+		v += n;
+		if (*v == '\0')
+			return;
+		rb_buf_addc(out, '\n');
+		v += v[1] == '\n' ? 2 : 1;
 	}
 }
 

@@ -1,6 +1,8 @@
 /* Unit tests for message writing: quoted-printable, encoded words, folding, addresses. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mailfmt.h"
 #include "unit.h"
@@ -329,6 +331,230 @@ test_date_and_id(void)
 	rb_buf_free(&b);
 }
 
+/* The encoders take shortcuts (whole plain lines, eight bytes at a time, runs without
+ * "From "); these are the plain byte-by-byte definitions they must agree with. */
+static void
+ref_qp(struct rb_buf *out, const unsigned char *s, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0)
+		rb_buf_addc(out, '\n');
+	while (start < len) {
+		size_t end = start, col = 0;
+
+		while (end < len && s[end] != '\n')
+			end++;
+		for (size_t i = start; i < end; i++) {
+			unsigned char c = s[i];
+			bool last = i + 1 == end;
+
+			for (;;) {
+				bool enc = c < 33 || c > 126 || c == '=';
+
+				if ((c == ' ' || c == '\t') && !last)
+					enc = false;
+				if (col == 0 && (c == 'F' || c == '.'))
+					enc = true;
+				size_t w = enc ? 3 : 1;
+				if (col + w > (last ? 76u : 75u)) {
+					rb_buf_adds(out, "=\n");
+					col = 0;
+					continue;
+				}
+				if (enc)
+					rb_buf_printf(out, "=%02X", c);
+				else
+					rb_buf_addc(out, (char)c);
+				col += w;
+				break;
+			}
+		}
+		rb_buf_addc(out, '\n');
+		start = end + 1;
+	}
+}
+
+static void
+ref_mbox_body(struct rb_buf *out, const char *msg, size_t len)
+{
+	size_t start = 0;
+
+	while (start < len) {
+		size_t end = start, k = start;
+
+		while (end < len && msg[end] != '\n')
+			end++;
+		while (k < end && msg[k] == '>')
+			k++;
+		if (end - k >= 5 && memcmp(msg + k, "From ", 5) == 0)
+			rb_buf_addc(out, '>');
+		rb_buf_add(out, msg + start, end - start);
+		rb_buf_addc(out, '\n');
+		start = end + 1;
+	}
+	rb_buf_addc(out, '\n');
+}
+
+/* Is s valid UTF-8 by the byte-by-byte definition (no overlongs, surrogates, > U+10FFFF)? */
+static bool
+ref_utf8_valid(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		size_t need;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 2, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 3, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 4, cp = c & 0x07;
+		else
+			return false;
+		if (len - i < need)
+			return false;
+		for (size_t k = 1; k < need; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += need;
+	}
+	return true;
+}
+
+/* Lines built from a small alphabet that hits every case: plain, '=', controls, tab and
+ * space (inside and at the end), 0x7F, UTF-8, 'F'/'.'/'>' at line starts, "From ". */
+static size_t
+random_text(unsigned char *buf, size_t cap, uint32_t *seed)
+{
+	static const char *const pieces[] = { "a", "word ", "=", "\t", " ", "\x7F", "\x01", "\r", "\xC3\xA9",
+		"\xC3", "\xED\xA0\x80", "\xF0\x9F\x98\x80", "F", ".", ">", "From ", "\n", "\n", "~", "!",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	size_t n = 0;
+
+	*seed = *seed * 1103515245u + 12345u;
+	size_t want = (*seed >> 8) % cap;
+	while (n < want) {
+		*seed = *seed * 1103515245u + 12345u;
+		const char *p = pieces[(*seed >> 8) % (sizeof pieces / sizeof pieces[0])];
+		size_t pl = strlen(p);
+
+		if (n + pl > cap)
+			break;
+		memcpy(buf + n, p, pl);
+		n += pl;
+	}
+	return n;
+}
+
+static void
+test_fast_paths_agree(void)
+{
+	uint32_t seed = 1;
+	unsigned char text[400];
+	int qp_bad = 0, mbox_bad = 0, utf8_bad = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		size_t n = random_text(text, sizeof text, &seed);
+		struct rb_buf got = { 0 }, want = { 0 };
+
+		mf_qp_encode(&got, (const char *)text, n);
+		ref_qp(&want, text, n);
+		qp_bad += got.len != want.len || memcmp(got.data, want.data, got.len) != 0;
+
+		rb_buf_clear(&got);
+		rb_buf_clear(&want);
+		mf_mbox_append(&got, "a@example.org", 0, (const char *)text, n);
+		rb_buf_adds(&want, "From a@example.org Thu Jan  1 00:00:00 1970\n");
+		ref_mbox_body(&want, (const char *)text, n);
+		mbox_bad += got.len != want.len || memcmp(got.data, want.data, got.len) != 0;
+
+		rb_buf_clear(&got);
+		rb_buf_add(&got, text, n);
+		mf_utf8_sanitize(&got);
+		utf8_bad += !ref_utf8_valid((const unsigned char *)got.data, got.len) ||
+			    (ref_utf8_valid(text, n) && (got.len != n || memcmp(got.data, text, n) != 0));
+		rb_buf_free(&got);
+		rb_buf_free(&want);
+	}
+	CHECK_INT(qp_bad, 0);
+	CHECK_INT(mbox_bad, 0);
+	CHECK_INT(utf8_bad, 0);
+}
+
+static void
+test_mbox_edges(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "", "\n" },
+		{ "no newline", "no newline\n\n" },
+		{ "From x", ">From x\n\n" },
+		{ "a From b\nFrom\nFrom:\n", "a From b\nFrom\nFrom:\n\n" },
+		{ "x\n>>From y\nF", "x\n>>>From y\nF\n\n" },
+		{ "\nFrom \n", "\n>From \n\n" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct rb_buf b = { 0 };
+
+		mf_mbox_append(&b, "", 0, cases[i].in, strlen(cases[i].in));
+		CHECK(strncmp(b.data, "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n", 44) == 0);
+		CHECK_STR(b.data + 44, cases[i].out);
+		rb_buf_free(&b);
+	}
+}
+
+/* One stamp gives what the one-shot functions give, second after second. */
+static void
+test_stamp(void)
+{
+	struct mf_stamp st;
+	char want_pid[32];
+
+	mf_stamp_init(&st);
+	snprintf(want_pid, sizeof want_pid, ".%ld.", (long)getpid());
+	for (time_t t = 86400 * 365; t < 86400 * 365 + 3; t++) {
+		for (int twice = 0; twice < 2; twice++) {
+			struct rb_buf a = { 0 }, b = { 0 };
+
+			mf_stamp_date(&st, &a, t);
+			mf_date(&b, t);
+			CHECK_STR(a.data, b.data);
+			rb_buf_clear(&a);
+			rb_buf_clear(&b);
+			mf_stamp_message_id(&st, &a, "example.org", t, 42);
+			mf_message_id(&b, "example.org", t, 42);
+			CHECK_INT(a.len, b.len);
+			CHECK(strncmp(a.data, b.data, 16) == 0);
+			CHECK(strstr(a.data, want_pid) != NULL);
+			CHECK(strstr(a.data, ".42.") != NULL);
+			CHECK(strspn(a.data + a.len - 21, "0123456789abcdef") == 8);
+			rb_buf_clear(&a);
+			rb_buf_clear(&b);
+			mf_stamp_mbox_append(&st, &a, "s@example.org", t, "x\n", 2);
+			mf_mbox_append(&b, "s@example.org", t, "x\n", 2);
+			CHECK_STR(a.data, b.data);
+			rb_buf_free(&a);
+			rb_buf_free(&b);
+		}
+	}
+	/* Many ids from one stamp: the random part is refilled as it runs out. */
+	struct rb_buf ids = { 0 };
+	for (unsigned long i = 0; i < 100; i++)
+		mf_stamp_message_id(&st, &ids, "example.org", 0, i);
+	CHECK(strstr(ids.data, ".99.") != NULL);
+	rb_buf_free(&ids);
+}
+
 int
 main(void)
 {
@@ -344,5 +570,8 @@ main(void)
 	test_params();
 	test_mbox_quoting();
 	test_date_and_id();
+	test_fast_paths_agree();
+	test_mbox_edges();
+	test_stamp();
 	return unit_done("test_mailfmt");
 }

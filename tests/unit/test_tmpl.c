@@ -87,7 +87,8 @@ static void
 test_expand(void)
 {
 	static const char *const kv[] = {
-		"name", "Jane", "token", "T-1", "empty", "", "multi", "a\r\nb\rc", "bad", "REFUSE", NULL,
+		"name", "Jane", "token", "T-1", "empty", "", "multi", "a\r\nb\rc", "bad", "REFUSE",
+		"crend", "x\r", "crcr", "a\r\r\nb", "lf", "a\nb", "crlfend", "\r\n", NULL,
 	};
 	struct values v = { kv };
 	static const struct { const char *body; int rc; const char *out, *missing; } cases[] = {
@@ -100,6 +101,10 @@ test_expand(void)
 		{ "tok {{empty}}", -1, NULL, "empty" },
 		{ "{{bad}}", -2, NULL, "bad" },
 		{ "{{multi}}", 0, "a\nb\nc\n", NULL },
+		{ "{{crend}}", 0, "x\n\n", NULL },
+		{ "{{crcr}}", 0, "a\n\nb\n", NULL },
+		{ "{{lf}}", 0, "a\nb\n", NULL },
+		{ "[{{crlfend}}]", 0, "[\n]\n", NULL },
 		{ "single { brace } and }} alone", 0, "single { brace } and }} alone\n", NULL },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
