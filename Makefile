@@ -5,7 +5,7 @@ BINDIR    = $(PREFIX)/bin
 SHAREDIR  = $(PREFIX)/share/rebounce
 MANDIR    = $(PREFIX)/share/man
 CC       ?= cc
-CFLAGS   ?= -O2 -g
+CFLAGS   ?= -O3 -g
 PKG_CONFIG ?= pkg-config
 
 PCRE2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
