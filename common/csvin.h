@@ -41,9 +41,11 @@ struct csvin_table {
 	unsigned long long nrows;   /* rows loaded (with or without an address) */
 	unsigned long long nbad;    /* bad rows reported (skipped under lenient) */
 	unsigned long long nnokey;  /* rows loaded whose address is empty */
-	/* storage (private): each row is ncols uint32_t lengths, then the NUL-terminated values */
+	/* storage (private): each row is the offset and length of its trimmed address, ncols
+	 * uint32_t lengths, then the NUL-terminated values */
 	char **row;
 	uint32_t *next;      /* next row with the same address, in file order */
+	uint32_t *hash;      /* each row's address hash, kept until the index is built */
 	size_t rowcap;
 	struct csvin_slot *slot;
 	size_t nslots, nkeys;
