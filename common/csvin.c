@@ -551,7 +551,7 @@ feed(struct loader *l)
 static void
 start_parser(struct loader *l)
 {
-	if (csv_init(&l->p, CSV_APPEND_NULL) != 0)
+	if (csv_init(&l->p, 0) != 0)
 		rb_die(RB_EXIT_FATAL, "out of memory");
 	/* libcsv trims spaces and TABs around unquoted values, but tests for the delimiter
 	 * first: a TAB that separates the values is never taken for padding.  Its own test
@@ -623,7 +623,7 @@ load(struct loader *l)
 		/* Stray quotes inside values are taken literally while parsing, but a quote
 		 * still open at the end swallowed the rest of the file: strict mode makes
 		 * csv_fini say so. */
-		csv_set_opts(&l->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+		csv_set_opts(&l->p, CSV_STRICT | CSV_STRICT_FINI);
 		if (csv_fini(&l->p, end_field, end_row, l) == 0)
 			break;
 		if (!l->header_done) {

@@ -244,13 +244,11 @@ check_pattern(const char *file, unsigned long long line, const char *pat)
 {
 	char msg[256];
 	size_t off = 0;
-	struct rx *rx = rx_compile(pat, strlen(pat), msg, sizeof msg, &off);
 
-	if (rx == NULL) {
+	if (rx_check(pat, strlen(pat), msg, sizeof msg, &off) < 0) {
 		rb_warn_at(file, line, "%s at offset %zu", msg, off);
 		return -1;
 	}
-	rx_free(rx);
 	return 0;
 }
 

@@ -17,13 +17,13 @@ struct rx {
 	bool jit;          /* JIT-compiled: matched through the JIT's own, shorter entry */
 };
 
-struct rx *
-rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+/* The pattern compiled for the interpreter, or NULL with err and *erroff set. */
+static pcre2_code *
+compile_code(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
 {
 	int errcode;
 	PCRE2_SIZE off;
 	pcre2_code *code;
-	struct rx *rx;
 
 	code = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_DUPNAMES,
 		&errcode, &off, NULL);
@@ -33,8 +33,27 @@ rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *e
 			snprintf(err, errsize, "PCRE2 error %d", errcode);
 		if (erroff != NULL)
 			*erroff = off;
-		return NULL;
 	}
+	return code;
+}
+
+int
+rx_check(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+{
+	pcre2_code *code = compile_code(pattern, len, err, errsize, erroff);
+
+	pcre2_code_free(code);
+	return code != NULL ? 0 : -1;
+}
+
+struct rx *
+rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+{
+	pcre2_code *code = compile_code(pattern, len, err, errsize, erroff);
+	struct rx *rx;
+
+	if (code == NULL)
+		return NULL;
 	/* JIT is an optimisation: where it is unavailable the interpreter gives the same answers. */
 	rx = rb_xmalloc(sizeof *rx);
 	rx->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
