@@ -78,9 +78,13 @@ struct scan {
 	uint32_t *out_first, *out_n, *out; /* the patterns each state proves possible */
 };
 
-/* A list of patterns tried in order, each on one field, with a prefilter per field. */
+/* A list of patterns tried in order, each on one field, with a prefilter per field.  A
+ * rule whose pattern is an alternation has an item a branch (split_branches). */
 struct item {
-	struct rx *rx;
+	char *src;              /* the item's pattern: the rule's, or one of its branches */
+	const char *whole;      /* the rule's whole pattern */
+	struct rx *rx;          /* compiled at the first match (item_rx): most are never run */
+	size_t rule;            /* the rule (or host group definition) it belongs to */
 	bool always;            /* no literal known, or none in the table: always run */
 	size_t scan;            /* which field */
 	ssize_t group;          /* host group the record must be in, or -1 */
@@ -164,6 +168,7 @@ static void
 matcher_free(struct matcher *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
+		free(m->item[i].src);
 		rx_free(m->item[i].rx);
 		for (size_t k = 0; k < m->item[i].nlit; k++)
 			free(m->item[i].lit[k]);
@@ -495,24 +500,120 @@ scan_index(struct matcher *m, const char *field)
 	return i;
 }
 
-static int
-add_item(struct matcher *m, const char *pattern, const char *field, ssize_t group, const char *file,
-	unsigned long long line)
+/* The top-level alternatives of a pattern, when each stands alone as a pattern with the
+ * same meaning: a rule then matches when one of its branches does, and each branch has
+ * literals of its own, so that a long alternation costs the branch or two whose words
+ * occur instead of a try of every branch at every position.  Back references, inline
+ * options, verbs, conditionals, recursion and named groups reach across branches: a
+ * pattern with any of them stays whole.  Returns the number of branches (their offsets
+ * in at, room for strlen(p) / 2 + 1), or 0 when the pattern stays whole. */
+static size_t
+split_branches(const char *p, size_t *at)
+{
+	size_t n = 1, depth = 0;
+	bool incls = false;
+
+	at[0] = 0;
+	for (size_t i = 0; p[i] != '\0'; i++) {
+		char c = p[i];
+
+		if (c == '\\') {
+			const char *e;
+
+			c = p[++i];
+			if (c == '\0' || (c >= '0' && c <= '9') || c == 'g' || c == 'k')
+				return 0;
+			if (c == 'Q') { /* quoted up to \E */
+				if ((e = strstr(p + i, "\\E")) == NULL)
+					break;
+				i = (size_t)(e - p) + 1;
+			}
+		} else if (incls) {
+			if (c == '[' && p[i + 1] == ':') { /* [:alpha:] */
+				const char *e = strstr(p + i + 2, ":]");
+
+				if (e == NULL)
+					return 0;
+				i = (size_t)(e - p) + 1;
+			} else if (c == ']')
+				incls = false;
+		} else if (c == '[') {
+			incls = true;
+			if (p[i + 1] == '^')
+				i++;
+			if (p[i + 1] == ']') /* a literal ] first in the class */
+				i++;
+		} else if (c == '(') {
+			if (p[i + 1] == '*')
+				return 0;
+			if (p[i + 1] == '?' && !strchr(":=!", p[i + 2] ? p[i + 2] : 'x') &&
+			    !(p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!')))
+				return 0;
+			depth++;
+		} else if (c == ')') {
+			if (depth == 0)
+				return 0;
+			depth--;
+		} else if (c == '|' && depth == 0)
+			at[n++] = i + 1;
+	}
+	return n > 1 && depth == 0 && !incls ? n : 0;
+}
+
+static void
+add_item(struct matcher *m, char *src, const char *whole, const char *field, ssize_t group, size_t owner)
 {
 	struct item it = { 0 };
 
-	if ((it.rx = compile_or_report(pattern, file, line)) == NULL)
-		return -1;
+	it.src = src;
+	it.whole = whole;
+	it.rule = owner;
 	it.scan = scan_index(m, field);
 	it.group = group;
-	it.nlit = rx_literals(pattern, RULES_LITERAL_MIN, &it.lit);
+	it.nlit = rx_literals(src, RULES_LITERAL_MIN, &it.lit);
 	it.always = it.nlit == 0;
 	for (size_t k = 0; k < it.nlit; k++)
 		if (strlen(it.lit[k]) > RULES_LITERAL_MAX)
 			it.lit[k][RULES_LITERAL_MAX] = '\0';
 	m->item = rb_xreallocarray(m->item, m->n + 1, sizeof *m->item);
 	m->item[m->n++] = it;
-	return 0;
+}
+
+/* The items of a rule: one a branch, or the whole pattern. */
+static void
+add_rule(struct matcher *m, const struct rule *r, ssize_t group, size_t ri)
+{
+	size_t len = strlen(r->pattern);
+	size_t *at = rb_xcalloc(len / 2 + 2, sizeof *at);
+	size_t n = split_branches(r->pattern, at);
+
+	if (n == 0)
+		add_item(m, rb_xstrdup(r->pattern), r->pattern, r->field, group, ri);
+	for (size_t k = 0; k < n; k++) {
+		size_t end = k + 1 < n ? at[k + 1] - 1 : len;
+
+		add_item(m, rb_xstrndup(r->pattern + at[k], end - at[k]), r->pattern, r->field, group, ri);
+	}
+	free(at);
+}
+
+/* An item's compiled pattern.  The rules were checked as they were loaded; should a branch
+ * still not compile alone, the whole pattern answers for it, which is as right (the rule
+ * matches exactly when it does), only slower. */
+static struct rx *
+item_rx(struct item *it)
+{
+	char msg[256];
+	size_t off = 0;
+
+	if (it->rx != NULL)
+		return it->rx;
+	it->rx = rx_compile(it->src, strlen(it->src), msg, sizeof msg, &off);
+	if (it->rx == NULL)
+		it->rx = rx_compile(it->whole, strlen(it->whole), msg, sizeof msg, &off);
+	if (it->rx == NULL)
+		rb_die(RB_EXIT_FATAL, "pattern \"%s\": %s at offset %zu", it->whole, msg, off);
+	return it->rx;
 }
 
 /* Whether item i has its literals in the automaton of scan si. */
@@ -703,8 +804,7 @@ rules_compile(struct rules *rs)
 			continue;
 		}
 		rs->host_def[rs->hosts.n] = i;
-		if (add_item(&rs->hosts, gd->pattern, "host", -1, gd->file, gd->line) < 0)
-			return -1;
+		add_item(&rs->hosts, rb_xstrdup(gd->pattern), gd->pattern, "host", -1, i);
 	}
 	for (i = 0; i < rs->nrule; i++) {
 		struct rule *r = &rs->rule[i];
@@ -719,8 +819,7 @@ rules_compile(struct rules *rs)
 			}
 			g = (ssize_t)gi;
 		}
-		if (add_item(&rs->match, r->pattern, r->field, g, r->file, r->line) < 0)
-			return -1;
+		add_rule(&rs->match, r, g, i);
 	}
 	build_matcher(&rs->hosts);
 	build_matcher(&rs->match);
@@ -854,7 +953,7 @@ host_group(struct rules *rs, const char *s, size_t len)
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
 		uint32_t i = m->order[k];
 
-		if (rx_match(m->item[i].rx, s, len, NULL) == 1)
+		if (rx_match(item_rx(&m->item[i]), s, len, NULL) == 1)
 			return (ssize_t)rs->gdef[rs->host_def[i]].group;
 	}
 	return -1;
@@ -897,15 +996,14 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		run_scan(m, i, s, len);
 	}
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
-		uint32_t i = m->order[k];
-		const struct item *it = &m->item[i];
+		struct item *it = &m->item[m->order[k]];
 		const struct scan *sc = &m->scan[it->scan];
 
 		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
-		if (rx_match(it->rx, s, len, NULL) == 1)
-			return (ssize_t)i;
+		if (rx_match(item_rx(it), s, len, NULL) == 1)
+			return (ssize_t)it->rule;
 	}
 	return -1;
 }
