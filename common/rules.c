@@ -70,8 +70,7 @@ struct scan {
 	const char *field;
 	bool domain;            /* the virtual recipient_domain field */
 	ssize_t col;            /* column after rules_bind, or -1 */
-	size_t nclass;
-	unsigned shift;         /* nclass == 1 << shift */
+	size_t nclass;          /* not rounded up: the table is as small as it can be */
 	unsigned char cls[256]; /* byte (lower-cased) to class; 0 for bytes no literal has */
 	uint32_t *next;         /* nstate * nclass transitions */
 	size_t nstate;
@@ -467,10 +466,10 @@ rules_load(struct rules *rs, const char *path)
 #define RULES_LITERAL_MIN 3
 /* A prefix of a required literal is required too, and one this long rules out nearly as
  * much as the whole: longer literals are cut, so that one long rule costs few states. */
-#define RULES_LITERAL_MAX 64
+#define RULES_LITERAL_MAX 16
 /* The automaton of a field is a dense table, one row of up to 256 classes a state, and a
  * literal byte may cost a state: past this many literal bytes on one field (the shipped
- * rules use about 9000 on the diagnostic) a pattern gets no literals in the table and is
+ * rules use about 5000 on the diagnostic) a pattern gets no literals in the table and is
  * always tried instead.  That stays correct and bounds the table at 64 MiB. */
 #define RULES_SCAN_BYTES (64u << 10)
 
@@ -668,10 +667,6 @@ build_scan(struct matcher *m, size_t si)
 	/* Upper-case letters share their lower-case class: the scan is caseless. */
 	for (c = 'A'; c <= 'Z'; c++)
 		sc->cls[c] = sc->cls[c - 'A' + 'a'];
-	/* A power of two, so that a state number is a row offset shifted. */
-	for (sc->shift = 1; ((size_t)1 << sc->shift) < sc->nclass; sc->shift++)
-		;
-	sc->nclass = (size_t)1 << sc->shift;
 	sc->next = rb_xcalloc(cap * sc->nclass, sizeof *sc->next);
 	outs = rb_xcalloc(cap, sizeof *outs);
 	sc->nstate = 1;
@@ -718,8 +713,10 @@ build_scan(struct matcher *m, size_t si)
 	}
 	/* Literals share prefixes: give back the rows no state took. */
 	sc->next = rb_xreallocarray(sc->next, sc->nstate * sc->nclass, sizeof *sc->next);
+	for (i = 0; i < sc->nstate; i++)
+		fail[i] = outs[i].n != 0; /* fail[] is done with: whether each state outputs */
 	for (i = 0; i < sc->nstate * sc->nclass; i++)
-		sc->next[i] = sc->next[i] << sc->shift | (outs[sc->next[i]].n != 0);
+		sc->next[i] = (uint32_t)(sc->next[i] * sc->nclass) << 1 | fail[sc->next[i]];
 	sc->out_first = rb_xcalloc(sc->nstate, sizeof *sc->out_first);
 	sc->out_n = rb_xcalloc(sc->nstate, sizeof *sc->out_n);
 	for (i = 0; i < sc->nstate; i++)
@@ -758,12 +755,12 @@ run_scan(struct matcher *m, size_t si, const char *s, size_t len)
 	const struct scan *sc = &m->scan[si];
 	uint32_t st = 0;
 
-	/* A transition is the target's row offset, its low bit set when the target proves
-	 * some patterns possible: one load a byte. */
+	/* A transition is the target's row offset shifted left one, the low bit set when the
+	 * target proves some patterns possible: one load a byte. */
 	for (size_t i = 0; i < len; i++) {
-		st = sc->next[(st & ~(uint32_t)1) + sc->cls[(unsigned char)s[i]]];
+		st = sc->next[(st >> 1) + sc->cls[(unsigned char)s[i]]];
 		if (st & 1) {
-			uint32_t q = st >> sc->shift;
+			uint32_t q = (st >> 1) / (uint32_t)sc->nclass;
 
 			for (uint32_t k = 0; k < sc->out_n[q]; k++) {
 				uint32_t it = sc->out[sc->out_first[q] + k];
