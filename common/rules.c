@@ -748,29 +748,56 @@ build_matcher(struct matcher *m)
 			m->always[m->nalways++] = (uint32_t)i;
 }
 
-/* Mark the items of scan si that a value can match. */
+/* Mark the items a state proves possible. */
+static void
+mark(struct matcher *m, const struct scan *sc, uint32_t st)
+{
+	uint32_t q = (st >> 1) / (uint32_t)sc->nclass;
+
+	for (uint32_t k = 0; k < sc->out_n[q]; k++) {
+		uint32_t it = sc->out[sc->out_first[q] + k];
+
+		if (m->stamp[it] != m->gen) {
+			m->stamp[it] = m->gen;
+			m->cand[m->ncand++] = it;
+		}
+	}
+}
+
+/* Mark the items of scan si that a value can match.  A transition is the target's row
+ * offset shifted left one, the low bit set when the target proves some patterns possible:
+ * one load a byte, each waiting for the one before.  So a long value is scanned as two
+ * halves side by side, the first running on past the middle for the length of the longest
+ * literal less one, so that every occurrence lies whole in one half or the other. */
 static void
 run_scan(struct matcher *m, size_t si, const char *s, size_t len)
 {
 	const struct scan *sc = &m->scan[si];
-	uint32_t st = 0;
+	const unsigned char *a = (const unsigned char *)s, *b;
+	uint32_t sa = 0, sb = 0;
+	size_t i = 0, alen = len, blen = 0;
 
-	/* A transition is the target's row offset shifted left one, the low bit set when the
-	 * target proves some patterns possible: one load a byte. */
-	for (size_t i = 0; i < len; i++) {
-		st = sc->next[(st >> 1) + sc->cls[(unsigned char)s[i]]];
-		if (st & 1) {
-			uint32_t q = (st >> 1) / (uint32_t)sc->nclass;
+	if (len >= 4 * RULES_LITERAL_MAX) {
+		size_t half = len / 2;
 
-			for (uint32_t k = 0; k < sc->out_n[q]; k++) {
-				uint32_t it = sc->out[sc->out_first[q] + k];
-
-				if (m->stamp[it] != m->gen) {
-					m->stamp[it] = m->gen;
-					m->cand[m->ncand++] = it;
-				}
+		alen = half + RULES_LITERAL_MAX - 1;
+		b = a + half;
+		blen = len - half;
+		for (; i < blen; i++) {
+			sa = sc->next[(sa >> 1) + sc->cls[a[i]]];
+			sb = sc->next[(sb >> 1) + sc->cls[b[i]]];
+			if ((sa | sb) & 1) {
+				if (sa & 1)
+					mark(m, sc, sa);
+				if (sb & 1)
+					mark(m, sc, sb);
 			}
 		}
+	}
+	for (; i < alen; i++) {
+		sa = sc->next[(sa >> 1) + sc->cls[a[i]]];
+		if (sa & 1)
+			mark(m, sc, sa);
 	}
 }
 
