@@ -676,6 +676,31 @@ csvin_find(const struct csvin_table *t, const char *addr, size_t len)
 	return t->slot[probe(t, addr, len, hash_address(addr, len))].head;
 }
 
+bool
+csvin_hint(const struct csvin_table *t, const char *addr, size_t len, uint32_t *hash)
+{
+	trim(&addr, &len);
+	if (len == 0)
+		return false;
+	*hash = hash_address(addr, len);
+	__builtin_prefetch(&t->slot[*hash & (t->nslots - 1)]);
+	return true;
+}
+
+void
+csvin_hint_row(const struct csvin_table *t, uint32_t hash)
+{
+	size_t mask = t->nslots - 1;
+
+	/* The table is at most half full: the run of used slots ends. */
+	for (size_t j = hash & mask; t->slot[j].head != CSVIN_NONE; j = (j + 1) & mask)
+		if (t->slot[j].hash == hash) {
+			__builtin_prefetch(t->slot[j].data);
+			__builtin_prefetch(t->slot[j].data + 64);
+			return;
+		}
+}
+
 void
 csvin_row(const struct csvin_table *t, uint32_t row, const char **vals, size_t *lens)
 {

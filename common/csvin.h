@@ -63,6 +63,12 @@ void csvin_free(struct csvin_table *t);
 
 /* The first row whose address equals addr (trimmed, ASCII case-insensitive), or CSVIN_NONE. */
 uint32_t csvin_find(const struct csvin_table *t, const char *addr, size_t len);
+/* Hints for a caller that knows the addresses it will look up a few lookups ahead, in a
+ * table larger than the caches: csvin_hint fetches the slot of addr and gives its hash
+ * (false when addr is empty); csvin_hint_row, with that hash once the slot is there,
+ * fetches the row it leads to.  Neither changes anything. */
+bool csvin_hint(const struct csvin_table *t, const char *addr, size_t len, uint32_t *hash);
+void csvin_hint_row(const struct csvin_table *t, uint32_t hash);
 /* The next row with the same address, or CSVIN_NONE. */
 static inline uint32_t
 csvin_next(const struct csvin_table *t, uint32_t row)

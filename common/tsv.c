@@ -20,6 +20,7 @@ fill(struct tsv_reader *r)
 	size_t n, need;
 
 	if (r->inpos > 0) {
+		r->inoff += r->inpos;
 		memmove(r->in, r->in + r->inpos, r->inlen - r->inpos);
 		r->inlen -= r->inpos;
 		r->inpos = 0;
@@ -287,6 +288,14 @@ tsv_close(struct tsv_reader *r)
 	free(r->flen);
 	free(r->in);
 	memset(r, 0, sizeof *r);
+}
+
+const char *
+tsv_ahead(const struct tsv_reader *r, size_t *len, unsigned long long *offset)
+{
+	*len = r->inlen - r->inpos;
+	*offset = r->inoff + r->inpos;
+	return r->in + r->inpos;
 }
 
 ssize_t
