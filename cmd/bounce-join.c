@@ -116,6 +116,74 @@ set_matched(struct join *j, const struct tsv_plan *p, const struct tsv_reader *r
 	j->lens[j->nowned - 1] = 1;
 }
 
+/* A list this large (slots) no longer fits the caches, and each lookup would wait on
+ * memory twice, for the slot and for the row. */
+#define JOIN_AHEAD_SLOTS (1u << 16)
+/* How many records ahead the slots are asked for; the rows are asked for half as far. */
+#define JOIN_AHEAD 8
+
+/* The lines after the current record whose slots were asked for, oldest first, in a ring. */
+struct ahead {
+	unsigned long long lineno; /* the record current when last called */
+	unsigned long long cursor; /* stream offset of the first line not looked at yet */
+	size_t first, n;
+	uint32_t hash[JOIN_AHEAD];
+	bool has[JOIN_AHEAD];
+};
+
+/* The key field of a raw record line (escapes left as they are: it is only a hint). */
+static bool
+raw_field(const char *line, const char *end, size_t col, const char **f, size_t *len)
+{
+	const char *tab;
+
+	for (size_t i = 0; i < col; i++) {
+		if ((tab = memchr(line, '\t', (size_t)(end - line))) == NULL)
+			return false;
+		line = tab + 1;
+	}
+	tab = memchr(line, '\t', (size_t)(end - line));
+	*f = line;
+	*len = (size_t)((tab ? tab : end) - line);
+	return true;
+}
+
+/* Called once a record: look at one more line ahead and ask for its slot, and ask for the
+ * row of the line half as far, whose slot was asked for JOIN_AHEAD / 2 records ago.  When
+ * lines were skipped, it starts again after the current record. */
+static void
+prefetch_ahead(const struct join *j, struct ahead *a, const struct tsv_reader *r, size_t key)
+{
+	size_t len;
+	unsigned long long off;
+	const char *p = tsv_ahead(r, &len, &off), *end = p + len, *q;
+
+	if (r->lineno != a->lineno + 1 || a->cursor < off || a->cursor > off + len) {
+		a->cursor = off;
+		a->first = a->n = 0;
+	} else if (a->n > 0) { /* the oldest line is the current record */
+		a->first = (a->first + 1) % JOIN_AHEAD;
+		a->n--;
+	}
+	a->lineno = r->lineno;
+	for (q = p + (a->cursor - off); a->n < JOIN_AHEAD; a->n++) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q)), *f;
+		size_t k = (a->first + a->n) % JOIN_AHEAD, flen;
+
+		if (nl == NULL)
+			break;
+		a->has[k] = raw_field(q, nl, key, &f, &flen) && csvin_hint(j->csv, f, flen, &a->hash[k]);
+		q = nl + 1;
+	}
+	a->cursor = off + (unsigned long long)(q - p);
+	if (a->n > JOIN_AHEAD / 2) {
+		size_t k = (a->first + JOIN_AHEAD / 2) % JOIN_AHEAD;
+
+		if (a->has[k])
+			csvin_hint_row(j->csv, a->hash[k]);
+	}
+}
+
 static int
 write_record(struct join *j, const struct tsv_plan *p, const struct tsv_reader *r)
 {
@@ -133,6 +201,7 @@ join_stream(struct join *j, FILE *fp, const char *name)
 {
 	struct tsv_reader r;
 	struct tsv_plan p;
+	struct ahead ahead = { 0 };
 	ssize_t key;
 	int rc, status = RB_EXIT_OK;
 
@@ -162,7 +231,11 @@ join_stream(struct join *j, FILE *fp, const char *name)
 		status = RB_EXIT_BADINPUT;
 	}
 	while (status == RB_EXIT_OK && (rc = tsv_read(&r)) > 0) {
-		uint32_t row = csvin_find(j->csv, r.field[key], r.flen[key]);
+		uint32_t row;
+
+		if (j->csv->nslots >= JOIN_AHEAD_SLOTS)
+			prefetch_ahead(j, &ahead, &r, (size_t)key);
+		row = csvin_find(j->csv, r.field[key], r.flen[key]);
 
 		if (row == CSVIN_NONE) {
 			j->n.unmatched++;

@@ -96,16 +96,35 @@ trim(const char **s, size_t *len)
 	}
 }
 
-/* FNV-1a over the lower-cased address: short keys, no adversary (the list is the admin's). */
+/* Eight bytes with their ASCII capitals lower-cased (a byte with the high bit set stays). */
+static uint64_t
+fold_word(uint64_t w)
+{
+	uint64_t x = w & UINT64_C(0x7f7f7f7f7f7f7f7f);
+	uint64_t ge_a = x + UINT64_C(0x3f3f3f3f3f3f3f3f);   /* high bit: x >= 'A' */
+	uint64_t gt_z = x + UINT64_C(0x2525252525252525);   /* high bit: x > 'Z' */
+
+	return w | ((ge_a & ~gt_z & ~w & UINT64_C(0x8080808080808080)) >> 2);
+}
+
+/* A hash of the lower-cased address, eight bytes at a time: short keys, no adversary (the
+ * list is the admin's). */
 static uint32_t
 hash_address(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037u;
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= lower((unsigned char)s[i]);
-		h *= 1099511628211u;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ fold_word(w)) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
 	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ fold_word(w)) * UINT64_C(0xc4ceb9fe1a85ec53);
+	}
+	h ^= h >> 29;
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -118,20 +137,6 @@ same_address(const char *a, size_t alen, const char *b, size_t blen)
 		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
 			return false;
 	return true;
-}
-
-/* libcsv trims white space around unquoted values; a TAB is a value's content, not
- * padding, when it separates the values. */
-static int
-space_only(unsigned char c)
-{
-	return c == ' ';
-}
-
-static int
-space_or_tab(unsigned char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /* Count the candidate delimiters outside quotes in the header line; the most frequent
@@ -278,41 +283,19 @@ arena_alloc(struct csvin_table *t, size_t n)
 	return t->arena + at;
 }
 
-static void
-grow_slots(struct csvin_table *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : 1024;
-	struct csvin_slot *s = big_alloc(n * sizeof *s);
+/* Row layout: offset and length of the trimmed address, then the lengths, then values. */
+#define ROW_KEY_WORDS 2
 
-	for (size_t i = 0; i < n; i++)
-		s[i].head = CSVIN_NONE;
-	for (size_t i = 0; i < t->nslots; i++) {
-		size_t j;
-
-		if (t->slot[i].head == CSVIN_NONE)
-			continue;
-		for (j = t->slot[i].hash & (n - 1); s[j].head != CSVIN_NONE; j = (j + 1) & (n - 1))
-			;
-		s[j] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = s;
-	t->nslots = n;
-}
-
+/* The trimmed address of a row. */
 static const char *
-value_at(const char *r, size_t ncols, size_t col, size_t *len)
+row_key(const char *r, size_t *len)
 {
-	const char *v = r + ncols * sizeof(uint32_t);
-	uint32_t l;
+	uint32_t off, n;
 
-	for (size_t i = 0; i < col; i++) {
-		memcpy(&l, r + i * sizeof l, sizeof l);
-		v += l + 1;
-	}
-	memcpy(&l, r + col * sizeof l, sizeof l);
-	*len = l;
-	return v;
+	memcpy(&off, r, sizeof off);
+	memcpy(&n, r + sizeof off, sizeof n);
+	*len = n;
+	return r + off;
 }
 
 /* Slot of a trimmed address: the one holding it, or the free one where it would go. */
@@ -330,65 +313,66 @@ probe(const struct csvin_table *t, const char *key, size_t keylen, uint32_t h)
 			return j;
 		if (s->hash != h)
 			continue;
-		v = value_at(s->data, t->ncols, t->keycol, &vlen);
-		trim(&v, &vlen);
+		v = row_key(s->data, &vlen);
 		if (same_address(v, vlen, key, keylen))
 			return j;
 	}
 }
 
-/* Rows are chained newest first while loading; index() reverses each chain at the end. */
-static void
-index_row(struct csvin_table *t, uint32_t row)
-{
-	const char *v;
-	size_t vlen, j;
-	uint32_t h;
+/* Slots ahead of the insertion whose lines are fetched early: the table is larger than the
+ * caches, and the hashes are known in advance. */
+#define CSVIN_PREFETCH 16
 
-	v = value_at(t->row[row], t->ncols, t->keycol, &vlen);
-	trim(&v, &vlen);
-	t->next[row] = CSVIN_NONE;
-	if (vlen == 0) {
-		t->nnokey++;
-		return;
+/* Index the rows once they are all loaded, in a table sized for them (at most half full).
+ * Going from the last row to the first and putting each in front of its chain leaves every
+ * chain in file order. */
+static void
+build_index(struct csvin_table *t)
+{
+	size_t n = 1024, mask;
+	unsigned long long keyed = t->nrows - t->nnokey;
+
+	while (n / 2 < keyed)
+		n *= 2;
+	t->slot = big_alloc(n * sizeof *t->slot);
+	t->nslots = n;
+	mask = n - 1;
+	for (size_t j = 0; j < n; j++)
+		t->slot[j].head = CSVIN_NONE;
+	for (size_t i = t->nrows; i-- > 0;) {
+		const char *key;
+		size_t keylen, j;
+		uint32_t h = t->hash[i];
+
+		if (i >= CSVIN_PREFETCH)
+			__builtin_prefetch(&t->slot[t->hash[i - CSVIN_PREFETCH] & mask], 1);
+		if (t->next[i] == CSVIN_NONE) /* no address */
+			continue;
+		key = row_key(t->row[i], &keylen);
+		j = probe(t, key, keylen, h);
+		if (t->slot[j].head == CSVIN_NONE) {
+			t->slot[j].hash = h;
+			t->next[i] = CSVIN_NONE;
+			t->nkeys++;
+		} else
+			t->next[i] = t->slot[j].head;
+		t->slot[j].head = (uint32_t)i;
+		t->slot[j].data = t->row[i];
 	}
-	if ((t->nkeys + 1) * 2 > t->nslots)
-		grow_slots(t);
-	h = hash_address(v, vlen);
-	j = probe(t, v, vlen, h);
-	if (t->slot[j].head == CSVIN_NONE) {
-		t->slot[j].hash = h;
-		t->nkeys++;
-	} else
-		t->next[row] = t->slot[j].head;
-	t->slot[j].head = row;
-	t->slot[j].data = t->row[row];
+	free(t->hash);
+	t->hash = NULL;
 }
 
-static void
-reverse_chains(struct csvin_table *t)
-{
-	for (size_t j = 0; j < t->nslots; j++) {
-		uint32_t prev = CSVIN_NONE, r = t->slot[j].head;
-
-		while (r != CSVIN_NONE) {
-			uint32_t n = t->next[r];
-
-			t->next[r] = prev;
-			prev = r;
-			r = n;
-		}
-		t->slot[j].head = prev;
-		if (prev != CSVIN_NONE)
-			t->slot[j].data = t->row[prev];
-	}
-}
-
+/* Copy the row into the arena and note its address's hash; next[] says for now whether
+ * the row has an address at all (CSVIN_NONE when not). */
 static void
 store_row(struct loader *l)
 {
 	struct csvin_table *t = l->t;
-	size_t head = t->ncols * sizeof(uint32_t);
+	size_t head = (ROW_KEY_WORDS + t->ncols) * sizeof(uint32_t), voff = head;
+	uint32_t w[ROW_KEY_WORDS];
+	const char *key;
+	size_t keylen;
 	char *r;
 
 	if (t->nrows >= CSVIN_NONE - 1)
@@ -397,16 +381,32 @@ store_row(struct loader *l)
 		t->rowcap = t->rowcap ? t->rowcap * 2 : 1024;
 		t->row = rb_xreallocarray(t->row, t->rowcap, sizeof *t->row);
 		t->next = rb_xreallocarray(t->next, t->rowcap, sizeof *t->next);
+		t->hash = rb_xreallocarray(t->hash, t->rowcap, sizeof *t->hash);
 	}
 	r = arena_alloc(t, head + l->vals.len);
 	for (size_t i = 0; i < t->ncols; i++) {
 		uint32_t n = (uint32_t)l->lens[i];
 
-		memcpy(r + i * sizeof n, &n, sizeof n);
+		memcpy(r + (ROW_KEY_WORDS + i) * sizeof n, &n, sizeof n);
+		if (i < t->keycol)
+			voff += n + 1;
 	}
 	memcpy(r + head, l->vals.data, l->vals.len);
+	key = r + voff;
+	keylen = l->lens[t->keycol];
+	trim(&key, &keylen);
+	w[0] = (uint32_t)(key - r);
+	w[1] = (uint32_t)keylen;
+	memcpy(r, w, sizeof w);
 	t->row[t->nrows] = r;
-	index_row(t, (uint32_t)t->nrows);
+	if (keylen == 0) {
+		t->nnokey++;
+		t->next[t->nrows] = CSVIN_NONE;
+		t->hash[t->nrows] = 0;
+	} else {
+		t->next[t->nrows] = 0;
+		t->hash[t->nrows] = hash_address(key, keylen);
+	}
 	t->nrows++;
 }
 
@@ -460,8 +460,12 @@ end_field(void *s, size_t len, void *data)
 		l->lens = rb_xreallocarray(l->lens, l->lenscap, sizeof *l->lens);
 	}
 	l->lens[l->nf++] = len;
-	rb_buf_add(&l->vals, s && len ? s : "", len);
-	rb_buf_addc(&l->vals, '\0');
+	if (l->vals.cap - l->vals.len <= len + 1)
+		rb_buf_reserve(&l->vals, len + 1);
+	if (len > 0)
+		memcpy(l->vals.data + l->vals.len, s, len);
+	l->vals.data[l->vals.len + len] = '\0';
+	l->vals.len += len + 1;
 }
 
 static int
@@ -566,10 +570,12 @@ feed(struct loader *l)
 static void
 start_parser(struct loader *l)
 {
-	if (csv_init(&l->p, CSV_APPEND_NULL) != 0)
+	if (csv_init(&l->p, 0) != 0)
 		rb_die(RB_EXIT_FATAL, "out of memory");
+	/* libcsv trims spaces and TABs around unquoted values, but tests for the delimiter
+	 * first: a TAB that separates the values is never taken for padding.  Its own test
+	 * is inline, where a space function would cost a call a byte. */
 	csv_set_delim(&l->p, l->t->delim);
-	csv_set_space_func(&l->p, l->t->delim == '\t' ? space_only : space_or_tab);
 	l->between_rows = true;
 	rb_buf_clear(&l->vals);
 	l->nf = 0;
@@ -636,7 +642,7 @@ load(struct loader *l)
 		/* Stray quotes inside values are taken literally while parsing, but a quote
 		 * still open at the end swallowed the rest of the file: strict mode makes
 		 * csv_fini say so. */
-		csv_set_opts(&l->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+		csv_set_opts(&l->p, CSV_STRICT | CSV_STRICT_FINI);
 		if (csv_fini(&l->p, end_field, end_row, l) == 0)
 			break;
 		if (!l->header_done) {
@@ -676,9 +682,7 @@ csvin_load(struct csvin_table *t, FILE *fp, const char *name, const struct csvin
 	free(l.buf);
 	free(l.lens);
 	rb_buf_free(&l.vals);
-	if (t->nslots == 0)
-		grow_slots(t);
-	reverse_chains(t);
+	build_index(t);
 	return status;
 }
 
@@ -691,10 +695,35 @@ csvin_find(const struct csvin_table *t, const char *addr, size_t len)
 	return t->slot[probe(t, addr, len, hash_address(addr, len))].head;
 }
 
+bool
+csvin_hint(const struct csvin_table *t, const char *addr, size_t len, uint32_t *hash)
+{
+	trim(&addr, &len);
+	if (len == 0)
+		return false;
+	*hash = hash_address(addr, len);
+	__builtin_prefetch(&t->slot[*hash & (t->nslots - 1)]);
+	return true;
+}
+
+void
+csvin_hint_row(const struct csvin_table *t, uint32_t hash)
+{
+	size_t mask = t->nslots - 1;
+
+	/* The table is at most half full: the run of used slots ends. */
+	for (size_t j = hash & mask; t->slot[j].head != CSVIN_NONE; j = (j + 1) & mask)
+		if (t->slot[j].hash == hash) {
+			__builtin_prefetch(t->slot[j].data);
+			__builtin_prefetch(t->slot[j].data + 64);
+			return;
+		}
+}
+
 void
 csvin_row(const struct csvin_table *t, uint32_t row, const char **vals, size_t *lens)
 {
-	const char *r = t->row[row];
+	const char *r = t->row[row] + ROW_KEY_WORDS * sizeof(uint32_t);
 	const char *v = r + t->ncols * sizeof(uint32_t);
 
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -718,6 +747,7 @@ csvin_free(struct csvin_table *t)
 	free(t->block);
 	free(t->row);
 	free(t->next);
+	free(t->hash);
 	free(t->slot);
 	memset(t, 0, sizeof *t);
 }

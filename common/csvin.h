@@ -41,9 +41,11 @@ struct csvin_table {
 	unsigned long long nrows;   /* rows loaded (with or without an address) */
 	unsigned long long nbad;    /* bad rows reported (skipped under lenient) */
 	unsigned long long nnokey;  /* rows loaded whose address is empty */
-	/* storage (private): each row is ncols uint32_t lengths, then the NUL-terminated values */
+	/* storage (private): each row is the offset and length of its trimmed address, ncols
+	 * uint32_t lengths, then the NUL-terminated values */
 	char **row;
 	uint32_t *next;      /* next row with the same address, in file order */
+	uint32_t *hash;      /* each row's address hash, kept until the index is built */
 	size_t rowcap;
 	struct csvin_slot *slot;
 	size_t nslots, nkeys;
@@ -61,6 +63,12 @@ void csvin_free(struct csvin_table *t);
 
 /* The first row whose address equals addr (trimmed, ASCII case-insensitive), or CSVIN_NONE. */
 uint32_t csvin_find(const struct csvin_table *t, const char *addr, size_t len);
+/* Hints for a caller that knows the addresses it will look up a few lookups ahead, in a
+ * table larger than the caches: csvin_hint fetches the slot of addr and gives its hash
+ * (false when addr is empty); csvin_hint_row, with that hash once the slot is there,
+ * fetches the row it leads to.  Neither changes anything. */
+bool csvin_hint(const struct csvin_table *t, const char *addr, size_t len, uint32_t *hash);
+void csvin_hint_row(const struct csvin_table *t, uint32_t hash);
 /* The next row with the same address, or CSVIN_NONE. */
 static inline uint32_t
 csvin_next(const struct csvin_table *t, uint32_t row)

@@ -70,17 +70,20 @@ struct scan {
 	const char *field;
 	bool domain;            /* the virtual recipient_domain field */
 	ssize_t col;            /* column after rules_bind, or -1 */
-	size_t nclass;
-	unsigned shift;         /* nclass == 1 << shift */
+	size_t nclass;          /* not rounded up: the table is as small as it can be */
 	unsigned char cls[256]; /* byte (lower-cased) to class; 0 for bytes no literal has */
 	uint32_t *next;         /* nstate * nclass transitions */
 	size_t nstate;
 	uint32_t *out_first, *out_n, *out; /* the patterns each state proves possible */
 };
 
-/* A list of patterns tried in order, each on one field, with a prefilter per field. */
+/* A list of patterns tried in order, each on one field, with a prefilter per field.  A
+ * rule whose pattern is an alternation has an item a branch (split_branches). */
 struct item {
-	struct rx *rx;
+	char *src;              /* the item's pattern: the rule's, or one of its branches */
+	const char *whole;      /* the rule's whole pattern */
+	struct rx *rx;          /* compiled at the first match (item_rx): most are never run */
+	size_t rule;            /* the rule (or host group definition) it belongs to */
 	bool always;            /* no literal known, or none in the table: always run */
 	size_t scan;            /* which field */
 	ssize_t group;          /* host group the record must be in, or -1 */
@@ -164,6 +167,7 @@ static void
 matcher_free(struct matcher *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
+		free(m->item[i].src);
 		rx_free(m->item[i].rx);
 		for (size_t k = 0; k < m->item[i].nlit; k++)
 			free(m->item[i].lit[k]);
@@ -244,13 +248,11 @@ check_pattern(const char *file, unsigned long long line, const char *pat)
 {
 	char msg[256];
 	size_t off = 0;
-	struct rx *rx = rx_compile(pat, strlen(pat), msg, sizeof msg, &off);
 
-	if (rx == NULL) {
+	if (rx_check(pat, strlen(pat), msg, sizeof msg, &off) < 0) {
 		rb_warn_at(file, line, "%s at offset %zu", msg, off);
 		return -1;
 	}
-	rx_free(rx);
 	return 0;
 }
 
@@ -464,10 +466,10 @@ rules_load(struct rules *rs, const char *path)
 #define RULES_LITERAL_MIN 3
 /* A prefix of a required literal is required too, and one this long rules out nearly as
  * much as the whole: longer literals are cut, so that one long rule costs few states. */
-#define RULES_LITERAL_MAX 64
+#define RULES_LITERAL_MAX 16
 /* The automaton of a field is a dense table, one row of up to 256 classes a state, and a
  * literal byte may cost a state: past this many literal bytes on one field (the shipped
- * rules use about 9000 on the diagnostic) a pattern gets no literals in the table and is
+ * rules use about 5000 on the diagnostic) a pattern gets no literals in the table and is
  * always tried instead.  That stays correct and bounds the table at 64 MiB. */
 #define RULES_SCAN_BYTES (64u << 10)
 
@@ -497,24 +499,120 @@ scan_index(struct matcher *m, const char *field)
 	return i;
 }
 
-static int
-add_item(struct matcher *m, const char *pattern, const char *field, ssize_t group, const char *file,
-	unsigned long long line)
+/* The top-level alternatives of a pattern, when each stands alone as a pattern with the
+ * same meaning: a rule then matches when one of its branches does, and each branch has
+ * literals of its own, so that a long alternation costs the branch or two whose words
+ * occur instead of a try of every branch at every position.  Back references, inline
+ * options, verbs, conditionals, recursion and named groups reach across branches: a
+ * pattern with any of them stays whole.  Returns the number of branches (their offsets
+ * in at, room for strlen(p) / 2 + 1), or 0 when the pattern stays whole. */
+static size_t
+split_branches(const char *p, size_t *at)
+{
+	size_t n = 1, depth = 0;
+	bool incls = false;
+
+	at[0] = 0;
+	for (size_t i = 0; p[i] != '\0'; i++) {
+		char c = p[i];
+
+		if (c == '\\') {
+			const char *e;
+
+			c = p[++i];
+			if (c == '\0' || (c >= '0' && c <= '9') || c == 'g' || c == 'k')
+				return 0;
+			if (c == 'Q') { /* quoted up to \E */
+				if ((e = strstr(p + i, "\\E")) == NULL)
+					break;
+				i = (size_t)(e - p) + 1;
+			}
+		} else if (incls) {
+			if (c == '[' && p[i + 1] == ':') { /* [:alpha:] */
+				const char *e = strstr(p + i + 2, ":]");
+
+				if (e == NULL)
+					return 0;
+				i = (size_t)(e - p) + 1;
+			} else if (c == ']')
+				incls = false;
+		} else if (c == '[') {
+			incls = true;
+			if (p[i + 1] == '^')
+				i++;
+			if (p[i + 1] == ']') /* a literal ] first in the class */
+				i++;
+		} else if (c == '(') {
+			if (p[i + 1] == '*')
+				return 0;
+			if (p[i + 1] == '?' && !strchr(":=!", p[i + 2] ? p[i + 2] : 'x') &&
+			    !(p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!')))
+				return 0;
+			depth++;
+		} else if (c == ')') {
+			if (depth == 0)
+				return 0;
+			depth--;
+		} else if (c == '|' && depth == 0)
+			at[n++] = i + 1;
+	}
+	return n > 1 && depth == 0 && !incls ? n : 0;
+}
+
+static void
+add_item(struct matcher *m, char *src, const char *whole, const char *field, ssize_t group, size_t owner)
 {
 	struct item it = { 0 };
 
-	if ((it.rx = compile_or_report(pattern, file, line)) == NULL)
-		return -1;
+	it.src = src;
+	it.whole = whole;
+	it.rule = owner;
 	it.scan = scan_index(m, field);
 	it.group = group;
-	it.nlit = rx_literals(pattern, RULES_LITERAL_MIN, &it.lit);
+	it.nlit = rx_literals(src, RULES_LITERAL_MIN, &it.lit);
 	it.always = it.nlit == 0;
 	for (size_t k = 0; k < it.nlit; k++)
 		if (strlen(it.lit[k]) > RULES_LITERAL_MAX)
 			it.lit[k][RULES_LITERAL_MAX] = '\0';
 	m->item = rb_xreallocarray(m->item, m->n + 1, sizeof *m->item);
 	m->item[m->n++] = it;
-	return 0;
+}
+
+/* The items of a rule: one a branch, or the whole pattern. */
+static void
+add_rule(struct matcher *m, const struct rule *r, ssize_t group, size_t ri)
+{
+	size_t len = strlen(r->pattern);
+	size_t *at = rb_xcalloc(len / 2 + 2, sizeof *at);
+	size_t n = split_branches(r->pattern, at);
+
+	if (n == 0)
+		add_item(m, rb_xstrdup(r->pattern), r->pattern, r->field, group, ri);
+	for (size_t k = 0; k < n; k++) {
+		size_t end = k + 1 < n ? at[k + 1] - 1 : len;
+
+		add_item(m, rb_xstrndup(r->pattern + at[k], end - at[k]), r->pattern, r->field, group, ri);
+	}
+	free(at);
+}
+
+/* An item's compiled pattern.  The rules were checked as they were loaded; should a branch
+ * still not compile alone, the whole pattern answers for it, which is as right (the rule
+ * matches exactly when it does), only slower. */
+static struct rx *
+item_rx(struct item *it)
+{
+	char msg[256];
+	size_t off = 0;
+
+	if (it->rx != NULL)
+		return it->rx;
+	it->rx = rx_compile(it->src, strlen(it->src), msg, sizeof msg, &off);
+	if (it->rx == NULL)
+		it->rx = rx_compile(it->whole, strlen(it->whole), msg, sizeof msg, &off);
+	if (it->rx == NULL)
+		rb_die(RB_EXIT_FATAL, "pattern \"%s\": %s at offset %zu", it->whole, msg, off);
+	return it->rx;
 }
 
 /* Whether item i has its literals in the automaton of scan si. */
@@ -569,10 +667,6 @@ build_scan(struct matcher *m, size_t si)
 	/* Upper-case letters share their lower-case class: the scan is caseless. */
 	for (c = 'A'; c <= 'Z'; c++)
 		sc->cls[c] = sc->cls[c - 'A' + 'a'];
-	/* A power of two, so that a state number is a row offset shifted. */
-	for (sc->shift = 1; ((size_t)1 << sc->shift) < sc->nclass; sc->shift++)
-		;
-	sc->nclass = (size_t)1 << sc->shift;
 	sc->next = rb_xcalloc(cap * sc->nclass, sizeof *sc->next);
 	outs = rb_xcalloc(cap, sizeof *outs);
 	sc->nstate = 1;
@@ -619,8 +713,10 @@ build_scan(struct matcher *m, size_t si)
 	}
 	/* Literals share prefixes: give back the rows no state took. */
 	sc->next = rb_xreallocarray(sc->next, sc->nstate * sc->nclass, sizeof *sc->next);
+	for (i = 0; i < sc->nstate; i++)
+		fail[i] = outs[i].n != 0; /* fail[] is done with: whether each state outputs */
 	for (i = 0; i < sc->nstate * sc->nclass; i++)
-		sc->next[i] = sc->next[i] << sc->shift | (outs[sc->next[i]].n != 0);
+		sc->next[i] = (uint32_t)(sc->next[i] * sc->nclass) << 1 | fail[sc->next[i]];
 	sc->out_first = rb_xcalloc(sc->nstate, sizeof *sc->out_first);
 	sc->out_n = rb_xcalloc(sc->nstate, sizeof *sc->out_n);
 	for (i = 0; i < sc->nstate; i++)
@@ -652,29 +748,56 @@ build_matcher(struct matcher *m)
 			m->always[m->nalways++] = (uint32_t)i;
 }
 
-/* Mark the items of scan si that a value can match. */
+/* Mark the items a state proves possible. */
+static void
+mark(struct matcher *m, const struct scan *sc, uint32_t st)
+{
+	uint32_t q = (st >> 1) / (uint32_t)sc->nclass;
+
+	for (uint32_t k = 0; k < sc->out_n[q]; k++) {
+		uint32_t it = sc->out[sc->out_first[q] + k];
+
+		if (m->stamp[it] != m->gen) {
+			m->stamp[it] = m->gen;
+			m->cand[m->ncand++] = it;
+		}
+	}
+}
+
+/* Mark the items of scan si that a value can match.  A transition is the target's row
+ * offset shifted left one, the low bit set when the target proves some patterns possible:
+ * one load a byte, each waiting for the one before.  So a long value is scanned as two
+ * halves side by side, the first running on past the middle for the length of the longest
+ * literal less one, so that every occurrence lies whole in one half or the other. */
 static void
 run_scan(struct matcher *m, size_t si, const char *s, size_t len)
 {
 	const struct scan *sc = &m->scan[si];
-	uint32_t st = 0;
+	const unsigned char *a = (const unsigned char *)s, *b;
+	uint32_t sa = 0, sb = 0;
+	size_t i = 0, alen = len, blen = 0;
 
-	/* A transition is the target's row offset, its low bit set when the target proves
-	 * some patterns possible: one load a byte. */
-	for (size_t i = 0; i < len; i++) {
-		st = sc->next[(st & ~(uint32_t)1) + sc->cls[(unsigned char)s[i]]];
-		if (st & 1) {
-			uint32_t q = st >> sc->shift;
+	if (len >= 4 * RULES_LITERAL_MAX) {
+		size_t half = len / 2;
 
-			for (uint32_t k = 0; k < sc->out_n[q]; k++) {
-				uint32_t it = sc->out[sc->out_first[q] + k];
-
-				if (m->stamp[it] != m->gen) {
-					m->stamp[it] = m->gen;
-					m->cand[m->ncand++] = it;
-				}
+		alen = half + RULES_LITERAL_MAX - 1;
+		b = a + half;
+		blen = len - half;
+		for (; i < blen; i++) {
+			sa = sc->next[(sa >> 1) + sc->cls[a[i]]];
+			sb = sc->next[(sb >> 1) + sc->cls[b[i]]];
+			if ((sa | sb) & 1) {
+				if (sa & 1)
+					mark(m, sc, sa);
+				if (sb & 1)
+					mark(m, sc, sb);
 			}
 		}
+	}
+	for (; i < alen; i++) {
+		sa = sc->next[(sa >> 1) + sc->cls[a[i]]];
+		if (sa & 1)
+			mark(m, sc, sa);
 	}
 }
 
@@ -705,8 +828,7 @@ rules_compile(struct rules *rs)
 			continue;
 		}
 		rs->host_def[rs->hosts.n] = i;
-		if (add_item(&rs->hosts, gd->pattern, "host", -1, gd->file, gd->line) < 0)
-			return -1;
+		add_item(&rs->hosts, rb_xstrdup(gd->pattern), gd->pattern, "host", -1, i);
 	}
 	for (i = 0; i < rs->nrule; i++) {
 		struct rule *r = &rs->rule[i];
@@ -721,8 +843,7 @@ rules_compile(struct rules *rs)
 			}
 			g = (ssize_t)gi;
 		}
-		if (add_item(&rs->match, r->pattern, r->field, g, r->file, r->line) < 0)
-			return -1;
+		add_rule(&rs->match, r, g, i);
 	}
 	build_matcher(&rs->hosts);
 	build_matcher(&rs->match);
@@ -856,7 +977,7 @@ host_group(struct rules *rs, const char *s, size_t len)
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
 		uint32_t i = m->order[k];
 
-		if (rx_match(m->item[i].rx, s, len, NULL) == 1)
+		if (rx_match(item_rx(&m->item[i]), s, len, NULL) == 1)
 			return (ssize_t)rs->gdef[rs->host_def[i]].group;
 	}
 	return -1;
@@ -899,15 +1020,14 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		run_scan(m, i, s, len);
 	}
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
-		uint32_t i = m->order[k];
-		const struct item *it = &m->item[i];
+		struct item *it = &m->item[m->order[k]];
 		const struct scan *sc = &m->scan[it->scan];
 
 		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
-		if (rx_match(it->rx, s, len, NULL) == 1)
-			return (ssize_t)i;
+		if (rx_match(item_rx(it), s, len, NULL) == 1)
+			return (ssize_t)it->rule;
 	}
 	return -1;
 }

@@ -8,8 +8,10 @@
  *
  * Speed: each field of a record is scanned once by an Aho-Corasick automaton over the
  * literals the rules' patterns require (rx_literals); only rules whose literals occur, and
- * the few without known literals, are run, each a JIT-compiled PCRE2 match.  A record
- * typically costs one pass over its diagnostic and one or two pattern matches. */
+ * the few without known literals, are run, each a JIT-compiled PCRE2 match (compiled when
+ * first needed).  A pattern that is an alternation is run a branch at a time, only the
+ * branches whose literals occur.  A record typically costs one pass over its diagnostic
+ * and one or two short pattern matches. */
 #ifndef RB_RULES_H
 #define RB_RULES_H
 

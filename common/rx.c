@@ -15,15 +15,17 @@ struct rx {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	bool jit;          /* JIT-compiled: matched through the JIT's own, shorter entry */
+	bool jit_tried;    /* JIT compilation is done at the first match: most rules of a large
+			    * set never get past the literal prefilter in a run */
 };
 
-struct rx *
-rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+/* The pattern compiled for the interpreter, or NULL with err and *erroff set. */
+static pcre2_code *
+compile_code(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
 {
 	int errcode;
 	PCRE2_SIZE off;
 	pcre2_code *code;
-	struct rx *rx;
 
 	code = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_DUPNAMES,
 		&errcode, &off, NULL);
@@ -33,11 +35,29 @@ rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *e
 			snprintf(err, errsize, "PCRE2 error %d", errcode);
 		if (erroff != NULL)
 			*erroff = off;
-		return NULL;
 	}
-	/* JIT is an optimisation: where it is unavailable the interpreter gives the same answers. */
+	return code;
+}
+
+int
+rx_check(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+{
+	pcre2_code *code = compile_code(pattern, len, err, errsize, erroff);
+
+	pcre2_code_free(code);
+	return code != NULL ? 0 : -1;
+}
+
+struct rx *
+rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+{
+	pcre2_code *code = compile_code(pattern, len, err, errsize, erroff);
+	struct rx *rx;
+
+	if (code == NULL)
+		return NULL;
 	rx = rb_xmalloc(sizeof *rx);
-	rx->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+	rx->jit = rx->jit_tried = false;
 	rx->code = code;
 	rx->md = pcre2_match_data_create(1, NULL);
 	if (rx->md == NULL)
@@ -48,7 +68,14 @@ rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *e
 int
 rx_match(struct rx *rx, const char *subject, size_t len, const char **mark)
 {
-	int rc = rx->jit ? pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, NULL)
+	int rc;
+
+	/* JIT is an optimisation: where it is unavailable the interpreter gives the same answers. */
+	if (!rx->jit_tried) {
+		rx->jit = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
+		rx->jit_tried = true;
+	}
+	rc = rx->jit ? pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, NULL)
 			 : pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, NULL);
 
 	if (mark != NULL)

@@ -15,6 +15,9 @@ struct rx *rx_compile(const char *pattern, size_t len, char *err, size_t errsize
 /* 1 when subject matches, 0 when not, -1 on a matching error (match limit, ...).
  * When mark is not NULL it receives the name of the last (*MARK:NAME) passed on the
  * matching path, or NULL. */
+/* Whether pattern compiles: 0, or -1 with err and *erroff set as by rx_compile.  Cheaper
+ * than rx_compile and rx_free, as nothing is JIT-compiled. */
+int rx_check(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff);
 int rx_match(struct rx *rx, const char *subject, size_t len, const char **mark);
 void rx_free(struct rx *rx);
 

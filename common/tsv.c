@@ -20,6 +20,7 @@ fill(struct tsv_reader *r)
 	size_t n, need;
 
 	if (r->inpos > 0) {
+		r->inoff += r->inpos;
 		memmove(r->in, r->in + r->inpos, r->inlen - r->inpos);
 		r->inlen -= r->inpos;
 		r->inpos = 0;
@@ -289,6 +290,14 @@ tsv_close(struct tsv_reader *r)
 	memset(r, 0, sizeof *r);
 }
 
+const char *
+tsv_ahead(const struct tsv_reader *r, size_t *len, unsigned long long *offset)
+{
+	*len = r->inlen - r->inpos;
+	*offset = r->inoff + r->inpos;
+	return r->in + r->inpos;
+}
+
 ssize_t
 tsv_column(const struct tsv_reader *r, const char *name)
 {
@@ -368,38 +377,81 @@ put_escaped(char *o, const char *s, size_t len)
 	}
 }
 
+/* A record or field is escaped into a buffer on the stack and written a buffer at a time:
+ * one write call a record, not one a byte or a field, and no state kept between calls. */
+struct tsv_out {
+	FILE *fp;
+	size_t len;
+	bool err;
+	char buf[4096];
+};
+
+static void
+out_flush(struct tsv_out *o)
+{
+	if (o->len > 0 && !o->err && fwrite(o->buf, 1, o->len, o->fp) != o->len)
+		o->err = true;
+	o->len = 0;
+}
+
+/* Append s escaped; a long value goes in pieces (an escape never spans two bytes of input). */
+static void
+out_escaped(struct tsv_out *o, const char *s, size_t len)
+{
+	while (len > 0) {
+		size_t n = (sizeof o->buf - o->len) / 2; /* room even if every byte is escaped */
+
+		if (n == 0) {
+			out_flush(o);
+			continue;
+		}
+		if (n > len)
+			n = len;
+		o->len = (size_t)(put_escaped(o->buf + o->len, s, n) - o->buf);
+		s += n;
+		len -= n;
+	}
+}
+
+static void
+out_byte(struct tsv_out *o, char c)
+{
+	if (o->len == sizeof o->buf)
+		out_flush(o);
+	o->buf[o->len++] = c;
+}
+
 int
 tsv_write_field(FILE *fp, const char *s, size_t len)
 {
-	for (;;) {
-		size_t run = plain_run(s, len);
-		char esc[2];
+	struct tsv_out o;
 
-		if (run > 0 && fwrite(s, 1, run, fp) != run)
-			return -1;
-		if (run == len)
-			return 0;
-		esc[0] = '\\';
-		esc[1] = escape_letter(s[run]);
-		if (fwrite(esc, 1, 2, fp) != 2)
-			return -1;
-		s += run + 1;
-		len -= run + 1;
-	}
+	o.fp = fp;
+	o.len = 0;
+	o.err = false;
+	out_escaped(&o, s, len);
+	out_flush(&o);
+	return o.err ? -1 : 0;
 }
 
 int
 tsv_write_record(FILE *fp, const char *const *fields, const size_t *lens, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	struct tsv_out o;
+
+	o.fp = fp;
+	o.len = 0;
+	o.err = false;
+	for (size_t i = 0; i < n && !o.err; i++) {
 		const char *f = fields[i] ? fields[i] : "";
 
-		if (i > 0 && putc('\t', fp) == EOF)
-			return -1;
-		if (tsv_write_field(fp, f, lens ? lens[i] : strlen(f)) < 0)
-			return -1;
+		if (i > 0)
+			out_byte(&o, '\t');
+		out_escaped(&o, f, lens ? lens[i] : strlen(f));
 	}
-	return putc('\n', fp) == EOF ? -1 : 0;
+	out_byte(&o, '\n');
+	out_flush(&o);
+	return o.err ? -1 : 0;
 }
 
 void

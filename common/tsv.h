@@ -22,6 +22,7 @@ struct tsv_reader {
 	/* input buffering (private): records are split in place in this buffer */
 	char *in;
 	size_t inlen, inpos, incap;
+	unsigned long long inoff;  /* offset in the stream of in[0] */
 	size_t chunk;              /* bytes asked of fp at a time */
 	bool eof;
 	bool warned_cr;
@@ -48,6 +49,10 @@ int tsv_open_size(struct tsv_reader *r, FILE *fp, const char *name, size_t chunk
  * (wrong field count, over-long line, bad escape) are reported, counted in nbad and skipped. */
 int tsv_read(struct tsv_reader *r);
 void tsv_close(struct tsv_reader *r);
+/* The input already read after the current record: raw (not split, not unescaped), and it
+ * may end inside a record; *offset is where it starts in the stream.  A caller may look
+ * ahead in it (to prefetch, say), not change it; it is valid until the next tsv_read. */
+const char *tsv_ahead(const struct tsv_reader *r, size_t *len, unsigned long long *offset);
 
 /* A name as the record contract writes it: one or more of a-z, 0-9 and '_'. */
 bool tsv_is_column_name(const char *s);

@@ -140,6 +140,59 @@ test_precedence_and_groups(void)
 	rules_free(rs);
 }
 
+/* A rule whose pattern is an alternation is run a branch at a time, when the branches
+ * stand alone: the rule must match exactly when its whole pattern does, whatever the
+ * pattern holds (back references, inline options, classes and quotes with a '|', ...). */
+static void
+test_branches_table(void)
+{
+	static const char *patterns[] = {
+		"user unknown|no such user|mailbox unavailable",
+		"(?i)zzq|abc(x)\\1def",
+		"(?-i)ABC|def",
+		"foo[|]bar|q[^]|]w|\\Qa|b\\Ezzz",
+		"unknown|(?<!sender )address rejected|^[^:]*\\bnope$",
+		"(a)|(?<n>bb)\\k<n>",
+		"never ever|",
+		"x[[:alpha:]|]y|z\\|w",
+		"(?:a|b)c|d(?=e)|f(?!g)h|i",
+		"(*LIMIT_MATCH=1000)ac|bb",
+		"a(*COMMIT)c|bb|zw",
+		"^5\\.1\\.1$|^5\\.2\\.",
+	};
+	static const char *subjects[] = {
+		"", "User Unknown", "no such user here", "zzq", "ZZQ", "abcxxdef", "abcxdef", "abc", "ABC",
+		"DEF", "foo|bar", "foo bar", "q]w", "q|w", "qxw", "a|bzzz", "abzzz", "unknown",
+		"address rejected", "sender address rejected", "x: nope", "nope", "a", "bb", "bbbb",
+		"xqy", "x|y", "z|w", "zw", "ac", "bc", "de", "dx", "fgh", "fxh", "i", "5.1.1", "5.2.9",
+	};
+
+	for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
+		struct rules *rs = rules_new();
+		struct rb_buf text = { 0 };
+		char err[256];
+		size_t off;
+		struct rx *rx = rx_compile(patterns[p], strlen(patterns[p]), err, sizeof err, &off);
+
+		CHECK(rx != NULL);
+		rb_buf_printf(&text, "r\tblocked\tdiagnostic\t%s\n", patterns[p]);
+		CHECK_INT(rules_load_string(rs, "branches", text.data), 0);
+		CHECK_INT(rules_compile(rs), 0);
+		for (size_t i = 0; rx != NULL && i < sizeof subjects / sizeof subjects[0]; i++) {
+			bool whole = rx_match(rx, subjects[i], strlen(subjects[i]), NULL) == 1;
+			const char *got = classify(rs, "", "", "a@example.org", subjects[i]);
+
+			if (strcmp(got, whole ? "r" : "") != 0)
+				fprintf(stderr, "pattern \"%s\" on \"%s\": rule %s, whole pattern %s\n",
+					patterns[p], subjects[i], got, whole ? "matches" : "does not");
+			CHECK_STR(got, whole ? "r" : "");
+		}
+		rx_free(rx);
+		rb_buf_free(&text);
+		rules_free(rs);
+	}
+}
+
 /* Every case of the table and many variations: the same answer with and without the
  * prefilter. */
 static void
@@ -289,6 +342,7 @@ main(int argc, char **argv)
 	close(devnull);
 	test_literals();
 	test_precedence_and_groups();
+	test_branches_table();
 	test_prefilter_equivalence();
 	test_memo();
 	test_vocabulary();
