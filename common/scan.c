@@ -648,7 +648,9 @@ search_avx512(const struct scan_set *set, const unsigned char *p, size_t len, si
 	for (size_t i = 0; i < last; i += 64) {
 		__m512i acc0 = _mm512_set1_epi8(-1), acc1 = acc0;
 		for (size_t j = 0; j < w; j++) {
-			size_t avail = len - i - j;
+			/* a set with a string shorter than w ends its offsets fewer than w
+			 * bytes before len: past the end, nothing is loaded */
+			size_t at = i + j, avail = at < len ? len - at : 0;
 			__mmask64 in = avail >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << avail) - 1;
 			__m512i x = _mm512_maskz_loadu_epi8(in, p + i + j);
 			__mmask64 high = _mm512_movepi8_mask(x);

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "bounce.h"
 #include "scan.h"
@@ -620,6 +622,46 @@ test_set_differential(void)
 
 /* Dates are read by hand, as sscanf(" %d %15s %d %d:%d") then ":%d" and " %15s" read
  * them before: the same answers on odd spacing, signs, long words and out-of-range parts. */
+/* No search reads past the text's end: each text is placed to end where an unreadable page
+ * starts, so a read beyond it faults.  Sets with a string shorter than the rest are the
+ * case that once read past (their last offsets are fewer bytes from the end). */
+static void
+test_set_page_end(void)
+{
+	static const char *const strs[] = {"ab", "x", "delivery failed", "mailbox unavailable",
+		"host", "rcpt to:"};
+	enum { N = sizeof strs / sizeof strs[0] };
+	long pagesize = sysconf(_SC_PAGESIZE);
+	size_t page = pagesize > 0 ? (size_t)pagesize : 4096;
+	char *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(map != MAP_FAILED);
+	if (map == MAP_FAILED)
+		return;
+	CHECK(mprotect(map + page, page, PROT_NONE) == 0);
+	for (size_t k = 1; k <= N; k++) {
+		struct scan_set *set = scan_set_new(strs, k);
+		for (size_t pi = 0; pi < NPATHS; pi++) {
+			if (!scan_set_use(set, paths[pi]))
+				continue;
+			for (size_t len = 0; len <= 200; len++) {
+				char *text = map + page - len;
+				for (size_t i = 0; i < len; i++)
+					text[i] = "xab delivery failedhost"[i % 23];
+				size_t first[N];
+				for (size_t j = 0; j < N; j++)
+					first[j] = SIZE_MAX;
+				bool any = scan_set_first(set, text, len, first);
+				CHECK(any == scan_set_any(set, text, len));
+				(void)scan_set_starts_within(set, text, len, len / 2);
+				CHECK(!any || len > 0);
+			}
+		}
+		scan_set_free(set);
+	}
+	munmap(map, 2 * page);
+}
+
 static void
 test_iso_date(void)
 {
@@ -681,6 +723,7 @@ main(void)
 	test_ascii_run();
 	test_set();
 	test_set_differential();
+	test_set_page_end();
 	test_iso_date();
 	return unit_done("test_scan");
 }
