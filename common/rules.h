@@ -29,7 +29,7 @@
  * its compiled size: with files at the limits a run stays well within 64 MiB (30 MiB
  * measured with rule sets made to cost the most). */
 #define RULES_MAX 10000u
-#define RULES_PATTERN_MAX 8192u
+#define RULES_PATTERN_MAX 32768u
 #define RULES_SIZE_MAX (4u << 20)
 
 struct reason_info {

@@ -13,7 +13,7 @@ struct rx;
 struct rx_ctx;
 
 /* Longer patterns are refused by the compiler ("pattern string is longer than the limit"). */
-#define RX_PATTERN_MAX 8192u
+#define RX_PATTERN_MAX 32768u
 /* One match may backtrack this many times and use this much heap (the interpreter; the JIT
  * uses its fixed default stack) before it gives up as a matching error. */
 #define RX_MATCH_LIMIT 1000000

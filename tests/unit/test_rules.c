@@ -137,8 +137,11 @@ test_limits(void)
 		rules_free(rs);
 		free(text);
 	}
-	/* A pattern of RULES_PATTERN_MAX bytes, not one more. */
+	/* A pattern of RULES_PATTERN_MAX bytes (mostly a comment, so that it compiles), not
+	 * one more. */
 	pat = repeat("x", RULES_PATTERN_MAX);
+	memcpy(pat, "x(?#", 4);
+	pat[RULES_PATTERN_MAX - 1] = ')';
 	text = rules_text(1, pat);
 	CHECK_INT(load(text), 0);
 	free(text);
