@@ -26,7 +26,7 @@
  * bytes, and their lines and compiled patterns together may take at most RULES_SIZE_MAX
  * bytes.  The shipped rules are about 300, 115 KiB by that count, their longest pattern
  * 2200 bytes.  Once run, a rule costs about 2 KiB (mostly its JIT code) plus up to twice
- * its compiled size: with files at the limits a run stays well within 64 MiB (30 MiB
+ * its compiled size: with files at the limits a run stays within 64 MiB (48 MiB
  * measured with rule sets made to cost the most). */
 #define RULES_MAX 10000u
 #define RULES_PATTERN_MAX 32768u
