@@ -124,7 +124,17 @@ struct rules {
 	size_t nkeycol;
 	struct rb_buf key;      /* the current record's */
 	struct memo *memo;      /* RULES_MEMO answers, by key hash; NULL until first used */
+	struct rx_ctx *ctx;     /* the match data and limits every pattern is run with */
+	size_t nloaded;         /* rules and group definitions, for RULES_MAX */
+	size_t size;            /* their text and compiled patterns, for RULES_SIZE_MAX */
 };
+
+/* A longer pattern is refused here with a message of the rules' own, not by PCRE2. */
+_Static_assert(RULES_PATTERN_MAX <= RX_PATTERN_MAX, "the rules' limit is the one reported");
+
+/* Alternations are run a branch at a time while the branches of all rules number at most
+ * this many; further alternations are run whole (same answers, each branch its own cost). */
+#define RULES_ITEMS_MAX (RULES_MAX + 4096)
 
 /* Records repeat: the same server wording for the same reason, status and host.  An
  * answer depends only on the values the rules read, so it is remembered by them, in a
@@ -160,6 +170,7 @@ rules_new(void)
 	struct rules *rs = rb_xcalloc(1, sizeof *rs);
 
 	rs->col_remote = rs->col_recipient = -1;
+	rs->ctx = rx_ctx_new();
 	return rs;
 }
 
@@ -233,6 +244,7 @@ rules_free(struct rules *rs)
 	for (i = 0; i < rs->nfile; i++)
 		free(rs->file[i]);
 	free(rs->file);
+	rx_ctx_free(rs->ctx);
 	free(rs);
 }
 
@@ -242,17 +254,33 @@ rules_count(const struct rules *rs)
 	return rs->nrule;
 }
 
-/* Check a pattern on its own so that an error points at the rule's own text. */
+/* Check a pattern on its own so that an error points at the rule's own text, and that the
+ * rule keeps within the limits; linelen is the length of its line. */
 static int
-check_pattern(const char *file, unsigned long long line, const char *pat)
+check_pattern(struct rules *rs, const char *file, unsigned long long line, const char *pat, size_t linelen)
 {
 	char msg[256];
-	size_t off = 0;
+	size_t off = 0, len = strlen(pat), size = 0;
 
-	if (rx_check(pat, strlen(pat), msg, sizeof msg, &off) < 0) {
+	if (rs->nloaded == RULES_MAX) {
+		rb_warn_at(file, line, "more than %u rules", RULES_MAX);
+		return -1;
+	}
+	if (len > RULES_PATTERN_MAX) {
+		rb_warn_at(file, line, "pattern longer than %u bytes", RULES_PATTERN_MAX);
+		return -1;
+	}
+	if (rx_check(pat, len, msg, sizeof msg, &off, &size) < 0) {
 		rb_warn_at(file, line, "%s at offset %zu", msg, off);
 		return -1;
 	}
+	size += linelen;
+	if (size > RULES_SIZE_MAX - rs->size) {
+		rb_warn_at(file, line, "rules larger than %u bytes in all", RULES_SIZE_MAX);
+		return -1;
+	}
+	rs->size += size;
+	rs->nloaded++;
 	return 0;
 }
 
@@ -292,7 +320,7 @@ next_column(char **p)
 }
 
 static int
-parse_group(struct rules *rs, const char *file, unsigned long long line, char *s)
+parse_group(struct rules *rs, const char *file, unsigned long long line, char *s, size_t linelen)
 {
 	char *name = next_column(&s) + 1, *field = strchr(name, ':');
 
@@ -307,7 +335,7 @@ parse_group(struct rules *rs, const char *file, unsigned long long line, char *s
 			field ? ":" : "", field ? field : "");
 		return -1;
 	}
-	if (check_pattern(file, line, s) < 0)
+	if (check_pattern(rs, file, line, s, linelen) < 0)
 		return -1;
 	rs->gdef = rb_xreallocarray(rs->gdef, rs->ngdef + 1, sizeof *rs->gdef);
 	rs->gdef[rs->ngdef] = (struct group_def){ group_index(rs, name, true), rb_xstrdup(s), file, line,
@@ -317,7 +345,7 @@ parse_group(struct rules *rs, const char *file, unsigned long long line, char *s
 }
 
 static int
-parse_rule(struct rules *rs, const char *file, unsigned long long line, char *s)
+parse_rule(struct rules *rs, const char *file, unsigned long long line, char *s, size_t linelen)
 {
 	char *id = next_column(&s), *reason = next_column(&s), *field = next_column(&s), *at;
 	const struct reason_info *ri;
@@ -339,7 +367,7 @@ parse_rule(struct rules *rs, const char *file, unsigned long long line, char *s)
 			at ? "@" : "", at ? at : "");
 		return -1;
 	}
-	if (check_pattern(file, line, s) < 0)
+	if (check_pattern(rs, file, line, s, linelen) < 0)
 		return -1;
 	if (rs->nrule == rs->caprule) {
 		rs->caprule = rs->caprule ? rs->caprule * 2 : 256;
@@ -362,8 +390,8 @@ parse_line(struct rules *rs, const char *file, unsigned long long line, char *s)
 	if (len == 0 || s[0] == '#')
 		return 0;
 	if (s[0] == '@')
-		return parse_group(rs, file, line, s);
-	return parse_rule(rs, file, line, s);
+		return parse_group(rs, file, line, s, len);
+	return parse_rule(rs, file, line, s, len);
 }
 
 static const char *
@@ -468,10 +496,11 @@ rules_load(struct rules *rs, const char *path)
  * much as the whole: longer literals are cut, so that one long rule costs few states. */
 #define RULES_LITERAL_MAX 16
 /* The automaton of a field is a dense table, one row of up to 256 classes a state, and a
- * literal byte may cost a state: past this many literal bytes on one field (the shipped
- * rules use about 5000 on the diagnostic) a pattern gets no literals in the table and is
- * always tried instead.  That stays correct and bounds the table at 64 MiB. */
-#define RULES_SCAN_BYTES (64u << 10)
+ * literal byte may cost a state: past this many literal bytes on all fields together (the
+ * shipped rules use about 10000) a pattern gets no literals in a table and is always tried
+ * instead.  That stays correct and bounds the tables at 32 MiB (some 9 MiB for literals
+ * of ASCII letters, digits and punctuation). */
+#define RULES_SCAN_BYTES (32u << 10)
 
 static struct rx *
 compile_or_report(const char *pattern, const char *file, unsigned long long line)
@@ -586,6 +615,8 @@ add_rule(struct matcher *m, const struct rule *r, ssize_t group, size_t ri)
 	size_t *at = rb_xcalloc(len / 2 + 2, sizeof *at);
 	size_t n = split_branches(r->pattern, at);
 
+	if (n > RULES_ITEMS_MAX - m->n) /* no room left: each branch costs a compiled pattern */
+		n = 0;
 	if (n == 0)
 		add_item(m, rb_xstrdup(r->pattern), r->pattern, r->field, group, ri);
 	for (size_t k = 0; k < n; k++) {
@@ -622,10 +653,11 @@ in_scan(const struct matcher *m, size_t i, size_t si)
 	return m->item[i].scan == si && !m->item[i].always;
 }
 
-/* Give the items of scan si literals in the table while RULES_SCAN_BYTES allows, in rule
- * order (a later, shorter one may still fit); the others are always tried. */
+/* Give the items of scan si literals in the table while RULES_SCAN_BYTES allows (*total is
+ * what the matcher's scans before it took), in rule order (a later, shorter one may still
+ * fit); the others are always tried.  Returns the literal bytes of this scan. */
 static size_t
-budget_scan(struct matcher *m, size_t si)
+budget_scan(struct matcher *m, size_t si, size_t *total)
 {
 	size_t used = 0;
 
@@ -637,10 +669,12 @@ budget_scan(struct matcher *m, size_t si)
 			continue;
 		for (size_t k = 0; k < it->nlit; k++)
 			cost += strlen(it->lit[k]);
-		if (cost > RULES_SCAN_BYTES - used)
+		if (cost > RULES_SCAN_BYTES - *total)
 			it->always = true;
-		else
+		else {
 			used += cost;
+			*total += cost;
+		}
 	}
 	return used;
 }
@@ -648,14 +682,14 @@ budget_scan(struct matcher *m, size_t si)
 /* Build the automaton of one field: a trie of its items' literals, then failure links
  * folded into a full transition table. */
 static void
-build_scan(struct matcher *m, size_t si)
+build_scan(struct matcher *m, size_t si, size_t *total)
 {
 	struct scan *sc = &m->scan[si];
 	size_t cap, i, k, c, nout = 0;
 	uint32_t *fail, *queue, qh = 0, qt = 0;
 	struct { uint32_t *v; size_t n; } *outs;
 
-	cap = budget_scan(m, si) + 1; /* a state for the root and at most one a literal byte */
+	cap = budget_scan(m, si, total) + 1; /* a state for the root and at most one a literal byte */
 	memset(sc->cls, 0, sizeof sc->cls);
 	sc->nclass = 1;
 	for (i = 0; i < m->n; i++)
@@ -737,8 +771,10 @@ build_scan(struct matcher *m, size_t si)
 static void
 build_matcher(struct matcher *m)
 {
+	size_t total = 0;
+
 	for (size_t i = 0; i < m->nscan; i++)
-		build_scan(m, i);
+		build_scan(m, i, &total);
 	m->stamp = rb_xcalloc(m->n + 1, sizeof *m->stamp);
 	m->cand = rb_xcalloc(m->n + 1, sizeof *m->cand);
 	m->always = rb_xcalloc(m->n + 1, sizeof *m->always);
@@ -977,7 +1013,7 @@ host_group(struct rules *rs, const char *s, size_t len)
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
 		uint32_t i = m->order[k];
 
-		if (rx_match(item_rx(&m->item[i]), s, len, NULL) == 1)
+		if (rx_match(item_rx(&m->item[i]), rs->ctx, s, len, NULL) == 1)
 			return (ssize_t)rs->gdef[rs->host_def[i]].group;
 	}
 	return -1;
@@ -1012,7 +1048,7 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		if (gd->field == NULL || rs->in_group[gd->group])
 			continue;
 		s = value(field, flen, gd->col, gd->domain, &len);
-		rs->in_group[gd->group] = rx_match(gd->rx, s, len, NULL) == 1;
+		rs->in_group[gd->group] = rx_match(gd->rx, rs->ctx, s, len, NULL) == 1;
 	}
 	new_round(m);
 	for (size_t i = 0; i < m->nscan; i++) {
@@ -1026,7 +1062,7 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
-		if (rx_match(item_rx(it), s, len, NULL) == 1)
+		if (rx_match(item_rx(it), rs->ctx, s, len, NULL) == 1)
 			return (ssize_t)it->rule;
 	}
 	return -1;

@@ -21,6 +21,17 @@
 /* Bytes of a field the patterns look at; a longer diagnostic is judged by its start. */
 #define RULES_SUBJECT_MAX 4096
 
+/* Memory stays bounded whatever the rule files hold: all files together may hold at most
+ * RULES_MAX rules and group definitions, no pattern may be longer than RULES_PATTERN_MAX
+ * bytes, and their lines and compiled patterns together may take at most RULES_SIZE_MAX
+ * bytes.  The shipped rules are about 300, 115 KiB by that count, their longest pattern
+ * 2200 bytes.  Once run, a rule costs about 2 KiB (mostly its JIT code) plus up to twice
+ * its compiled size: with files at the limits a run stays within 64 MiB (48 MiB
+ * measured with rule sets made to cost the most). */
+#define RULES_MAX 10000u
+#define RULES_PATTERN_MAX 32768u
+#define RULES_SIZE_MAX (4u << 20)
+
 struct reason_info {
 	const char *name;
 	const char *category; /* address, blocked, transient, complaint, ignore */
@@ -45,7 +56,8 @@ struct rules;
 
 struct rules *rules_new(void);
 void rules_free(struct rules *rs);
-/* Append the rules of a file.  Returns 0, or -1 after reporting "FILE:LINE: problem". */
+/* Append the rules of a file.  Returns 0, or -1 after reporting "FILE:LINE: problem" (a
+ * pattern that does not compile, a limit above exceeded, ...). */
 int rules_load(struct rules *rs, const char *path);
 /* Parse rules from a string (name is used in messages).  Returns 0 or -1 as above. */
 int rules_load_string(struct rules *rs, const char *name, const char *text);

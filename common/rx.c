@@ -13,10 +13,16 @@
 
 struct rx {
 	pcre2_code *code;
-	pcre2_match_data *md;
 	bool jit;          /* JIT-compiled: matched through the JIT's own, shorter entry */
 	bool jit_tried;    /* JIT compilation is done at the first match: most rules of a large
 			    * set never get past the literal prefilter in a run */
+};
+
+/* One match data for every pattern: a block each would cost a set of thousands of rules
+ * as much again (and, where the interpreter runs, its kept backtracking frames each). */
+struct rx_ctx {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
 };
 
 /* The pattern compiled for the interpreter, or NULL with err and *erroff set. */
@@ -24,11 +30,15 @@ static pcre2_code *
 compile_code(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
 {
 	int errcode;
-	PCRE2_SIZE off;
+	PCRE2_SIZE off = 0;
 	pcre2_code *code;
+	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
 
+	if (cc == NULL || pcre2_set_max_pattern_length(cc, RX_PATTERN_MAX) != 0)
+		rb_die(RB_EXIT_FATAL, "out of memory");
 	code = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_DUPNAMES,
-		&errcode, &off, NULL);
+		&errcode, &off, cc);
+	pcre2_compile_context_free(cc);
 	if (code == NULL) {
 		if (err != NULL && errsize > 0 &&
 		    pcre2_get_error_message(errcode, (PCRE2_UCHAR *)err, errsize) < 0)
@@ -40,10 +50,12 @@ compile_code(const char *pattern, size_t len, char *err, size_t errsize, size_t 
 }
 
 int
-rx_check(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff)
+rx_check(const char *pattern, size_t len, char *err, size_t errsize, size_t *erroff, size_t *size)
 {
 	pcre2_code *code = compile_code(pattern, len, err, errsize, erroff);
 
+	if (code != NULL && size != NULL && pcre2_pattern_info(code, PCRE2_INFO_SIZE, size) != 0)
+		*size = 0;
 	pcre2_code_free(code);
 	return code != NULL ? 0 : -1;
 }
@@ -59,14 +71,34 @@ rx_compile(const char *pattern, size_t len, char *err, size_t errsize, size_t *e
 	rx = rb_xmalloc(sizeof *rx);
 	rx->jit = rx->jit_tried = false;
 	rx->code = code;
-	rx->md = pcre2_match_data_create(1, NULL);
-	if (rx->md == NULL)
-		rb_die(RB_EXIT_FATAL, "out of memory");
 	return rx;
 }
 
+struct rx_ctx *
+rx_ctx_new(void)
+{
+	struct rx_ctx *ctx = rb_xmalloc(sizeof *ctx);
+
+	ctx->md = pcre2_match_data_create(1, NULL);
+	ctx->mc = pcre2_match_context_create(NULL);
+	if (ctx->md == NULL || ctx->mc == NULL || pcre2_set_match_limit(ctx->mc, RX_MATCH_LIMIT) != 0 ||
+	    pcre2_set_heap_limit(ctx->mc, RX_HEAP_LIMIT_KIB) != 0)
+		rb_die(RB_EXIT_FATAL, "out of memory");
+	return ctx;
+}
+
+void
+rx_ctx_free(struct rx_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	pcre2_match_data_free(ctx->md);
+	pcre2_match_context_free(ctx->mc);
+	free(ctx);
+}
+
 int
-rx_match(struct rx *rx, const char *subject, size_t len, const char **mark)
+rx_match(struct rx *rx, struct rx_ctx *ctx, const char *subject, size_t len, const char **mark)
 {
 	int rc;
 
@@ -75,11 +107,11 @@ rx_match(struct rx *rx, const char *subject, size_t len, const char **mark)
 		rx->jit = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
 		rx->jit_tried = true;
 	}
-	rc = rx->jit ? pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, NULL)
-			 : pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, rx->md, NULL);
+	rc = rx->jit ? pcre2_jit_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, ctx->md, ctx->mc)
+			 : pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, ctx->md, ctx->mc);
 
 	if (mark != NULL)
-		*mark = rc >= 0 ? (const char *)pcre2_get_mark(rx->md) : NULL;
+		*mark = rc >= 0 ? (const char *)pcre2_get_mark(ctx->md) : NULL;
 	if (rc >= 0)
 		return 1;
 	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -90,7 +122,6 @@ rx_free(struct rx *rx)
 {
 	if (rx == NULL)
 		return;
-	pcre2_match_data_free(rx->md);
 	pcre2_code_free(rx->code);
 	free(rx);
 }

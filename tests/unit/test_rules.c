@@ -91,6 +91,84 @@ test_load_errors(void)
 	CHECK_INT(load("@g\tgoogle\\.com$\na\tsuspend\tdiagnostic@g\tdisabled\n"), 0);
 }
 
+/* n rules of the given pattern, each with a distinct id. */
+static char *
+rules_text(size_t n, const char *pattern)
+{
+	struct rb_buf b = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		rb_buf_printf(&b, "r%zu\tblocked\tdiagnostic\t%s\n", i, pattern);
+	return b.data;
+}
+
+/* A string of n copies of unit. */
+static char *
+repeat(const char *unit, size_t n)
+{
+	struct rb_buf b = { 0 };
+
+	rb_buf_adds(&b, "");
+	for (size_t i = 0; i < n; i++)
+		rb_buf_adds(&b, unit);
+	return b.data;
+}
+
+static void
+test_limits(void)
+{
+	char *text, *pat;
+
+	/* At most RULES_MAX rules and group definitions, all files together. */
+	text = rules_text(RULES_MAX, "x");
+	CHECK_INT(load(text), 0);
+	free(text);
+	text = rules_text(RULES_MAX + 1, "x");
+	CHECK_INT(load(text), -1);
+	free(text);
+	{
+		struct rules *rs = rules_new();
+
+		text = rules_text(RULES_MAX - 1, "x");
+		CHECK_INT(rules_load_string(rs, "a", text), 0);
+		CHECK_INT(rules_load_string(rs, "b", "@g\tx\n"), 0);
+		CHECK_INT(rules_load_string(rs, "c", "@h\ty\n"), -1);
+		CHECK_INT(rules_count(rs), RULES_MAX - 1);
+		rules_free(rs);
+		free(text);
+	}
+	/* A pattern of RULES_PATTERN_MAX bytes (mostly a comment, so that it compiles), not
+	 * one more. */
+	pat = repeat("x", RULES_PATTERN_MAX);
+	memcpy(pat, "x(?#", 4);
+	pat[RULES_PATTERN_MAX - 1] = ')';
+	text = rules_text(1, pat);
+	CHECK_INT(load(text), 0);
+	free(text);
+	free(pat);
+	pat = repeat("x", RULES_PATTERN_MAX + 1);
+	text = rules_text(1, pat);
+	CHECK_INT(load(text), -1);
+	free(text);
+	text = rb_xstrdup("@g\t");
+	text = rb_xrealloc(text, strlen(text) + strlen(pat) + 2);
+	strcat(strcat(text, pat), "\n");
+	CHECK_INT(load(text), -1);
+	free(text);
+	free(pat);
+	/* RULES_SIZE_MAX: a pattern that compiles large counts as large; fewer such rules fit. */
+	{
+		struct rules *rs = rules_new();
+		size_t n = 0;
+
+		while (n < RULES_MAX && rules_load_string(rs, "big", "r\tblocked\tdiagnostic\t(?:[ab]c){1000}\n") == 0)
+			n++;
+		CHECK(n > 50 && n < 200);
+		CHECK_INT(rules_count(rs), n);
+		rules_free(rs);
+	}
+}
+
 /* Classify one record of the columns below; returns the rule id or "". */
 static const char *
 classify(struct rules *rs, const char *status, const char *remote, const char *recipient, const char *diag)
@@ -173,13 +251,14 @@ test_branches_table(void)
 		char err[256];
 		size_t off;
 		struct rx *rx = rx_compile(patterns[p], strlen(patterns[p]), err, sizeof err, &off);
+		struct rx_ctx *ctx = rx_ctx_new();
 
 		CHECK(rx != NULL);
 		rb_buf_printf(&text, "r\tblocked\tdiagnostic\t%s\n", patterns[p]);
 		CHECK_INT(rules_load_string(rs, "branches", text.data), 0);
 		CHECK_INT(rules_compile(rs), 0);
 		for (size_t i = 0; rx != NULL && i < sizeof subjects / sizeof subjects[0]; i++) {
-			bool whole = rx_match(rx, subjects[i], strlen(subjects[i]), NULL) == 1;
+			bool whole = rx_match(rx, ctx, subjects[i], strlen(subjects[i]), NULL) == 1;
 			const char *got = classify(rs, "", "", "a@example.org", subjects[i]);
 
 			if (strcmp(got, whole ? "r" : "") != 0)
@@ -188,6 +267,7 @@ test_branches_table(void)
 			CHECK_STR(got, whole ? "r" : "");
 		}
 		rx_free(rx);
+		rx_ctx_free(ctx);
 		rb_buf_free(&text);
 		rules_free(rs);
 	}
@@ -311,6 +391,31 @@ test_memo(void)
 	rules_free(rs);
 }
 
+/* A match that backtracks without end gives up, as a matching error, and a rule that does
+ * so does not match. */
+static void
+test_match_limit(void)
+{
+	char err[256], *subject = repeat("x", 40);
+	size_t off;
+	struct rx *rx = rx_compile("(*NO_START_OPT)(x+x+)+y", 23, err, sizeof err, &off);
+	struct rx_ctx *ctx = rx_ctx_new();
+	struct rules *rs = rules_new();
+
+	CHECK(rx != NULL);
+	CHECK_INT(rx_match(rx, ctx, subject, strlen(subject), NULL), -1);
+	CHECK_INT(rx_match(rx, ctx, "xxy", 3, NULL), 1);
+	CHECK_INT(rules_load_string(rs, "t", "a\tblocked\tdiagnostic\t(*NO_START_OPT)(x+x+)+y\n"
+		"b\tuserunknown\tdiagnostic\tx\n"), 0);
+	CHECK_INT(rules_compile(rs), 0);
+	CHECK_STR(classify(rs, "", "", "a@example.org", subject), "b");
+	CHECK_STR(classify(rs, "", "", "a@example.org", "xxy"), "a");
+	rules_free(rs);
+	rx_ctx_free(ctx);
+	rx_free(rx);
+	free(subject);
+}
+
 static void
 test_vocabulary(void)
 {
@@ -335,6 +440,7 @@ main(int argc, char **argv)
 	if (saved < 0 || devnull < 0 || dup2(devnull, 2) < 0)
 		return 2;
 	test_load_errors();
+	test_limits();
 	fflush(stderr);
 	if (dup2(saved, 2) < 0)
 		return 2;
@@ -345,6 +451,7 @@ main(int argc, char **argv)
 	test_branches_table();
 	test_prefilter_equivalence();
 	test_memo();
+	test_match_limit();
 	test_vocabulary();
 	return unit_done("test_rules");
 }
