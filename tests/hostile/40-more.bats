@@ -98,8 +98,8 @@ PY
 
 @test "classify: rules past the literal scanner's budget are still tried, in order" {
 	need_prog bounce-classify
-	# 5000 rules of 40-byte literals overflow the 64 KiB of literals a field's scanner
-	# holds; the last two must still decide the two records, and before the shipped rules.
+	# 5000 rules of 40-byte literals overflow the 32 KiB of literals the fields' scanners
+	# share; the last two must still decide the two records, and before the shipped rules.
 	python3 - >"$BATS_TEST_TMPDIR/many.rules" <<'PY'
 import random
 random.seed(2)
