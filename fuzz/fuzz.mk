@@ -58,6 +58,11 @@ NEEDS_rules := common/rules.c common/rx.c
 MAXLEN_rules := 8192
 SEEDS_rules := tests/fixtures/*/*.rules tests/fixtures/*/*/*.rules share/*.rules share/rules*
 
+# The string sets against a plain search, on every search the processor has.
+NEEDS_scan  := common/scan.c
+MAXLEN_scan := 8192
+SEEDS_scan  := fuzz/seeds/scan/*
+
 NEEDS_tmpl  := common/tmpl.c common/mailfmt.c
 MAXLEN_tmpl := 16384
 SEEDS_tmpl  := tests/fixtures/*/*.eml tests/fixtures/*/*/*.eml examples/templates/*.eml \
