@@ -361,7 +361,8 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (status == RB_EXIT_BADINPUT && !lenientflag) {
-		status = rb_finish(status);
+		/* A refused list joins nothing: the run could not be done. */
+		status = rb_finish(RB_EXIT_FATAL);
 		if (statsflag)
 			print_stats(&csv, &(struct counts){ 0 });
 		csvin_free(&csv);
