@@ -67,6 +67,15 @@ suggestion(struct typo *typo, const char *recipient, struct rb_buf *out)
 	rb_buf_adds(out, fixed);
 }
 
+/* --stats, in the order of bounce-classify(1): records in = records out + malformed. */
+static void
+print_stats(const struct counts *n)
+{
+	rb_stat("records in", n->in);
+	rb_stat("records out", n->out);
+	rb_stat("malformed", n->bad);
+}
+
 static int
 classify_record(struct rules *rs, struct typo *typo, const struct tsv_reader *r, const struct cols *c,
 	const struct tsv_plan *plan, struct rb_buf *sug)
@@ -238,15 +247,16 @@ main(int argc, char **argv)
 	for (int i = 0; i < argc && status != RB_EXIT_FATAL; i++) {
 		status = rb_worse(status, classify_file(argv[i], rs, typo, &plan, &header, &nheader, &n));
 	}
-	if (statsflag)
-		fprintf(stderr, "%s: records in %llu, out %llu, bad %llu\n", rb_progname(), n.in, n.out, n.bad);
 	for (size_t i = 0; i < nheader; i++)
 		free(header[i]);
 	free(header);
 	tsv_plan_free(&plan);
 	typo_free(typo);
 	rules_free(rs);
-	return rb_finish(status);
+	status = rb_finish(status);
+	if (statsflag)
+		print_stats(&n);
+	return status;
 }
 
 static void
@@ -257,7 +267,7 @@ usage(FILE *fp)
 		"Add reason, category, hard, suggestion and rule columns to a bounce record stream.\n"
 		"  -r, --rules FILE     rules tried before the shipped ones (repeatable)\n"
 		"  -d, --domains FILE   recipient list (CSV or addresses) whose domains guide typo fixes\n"
-		"      --stats          print records in, out and bad on stderr\n"
+		"      --stats          print records in, out and malformed on stderr\n"
 		"  -h, --help           this help\n"
 		"      --version        print the version\n",
 		rb_progname());

@@ -110,6 +110,22 @@ report_truncated(const struct mbox_msg *m, const struct bounce_result *res, stru
 	return RB_EXIT_OK;
 }
 
+/* --stats, in the order of bounce-extract(1): the messages, the five kinds they fall into,
+ * then the records written and the problems met. */
+static void
+print_stats(const struct counts *c)
+{
+	rb_stat("messages", c->messages);
+	rb_stat("bounces", c->bounces);
+	rb_stat("unparsable", c->unparsable);
+	rb_stat("feedback", c->feedback);
+	rb_stat("autoreplies", c->autoreplies);
+	rb_stat("non-bounces", c->nonbounces);
+	rb_stat("records", c->records);
+	rb_stat("truncated", c->truncated);
+	rb_stat("errors", c->errors);
+}
+
 /* Read one input; returns the exit status it calls for. */
 static int
 extract(const char *path, struct bounce_engine *e, struct counts *c)
@@ -234,14 +250,11 @@ main(int argc, char *argv[])
 				status = s;
 		}
 	}
-	if (sflag)
-		fprintf(stderr,
-		    "messages\t%llu\nbounces\t%llu\nrecords\t%llu\nfeedback\t%llu\nautoreplies\t%llu\n"
-		    "non-bounces\t%llu\nunparsable\t%llu\ntruncated\t%llu\nerrors\t%llu\n",
-		    c.messages, c.bounces, c.records, c.feedback, c.autoreplies, c.nonbounces,
-		    c.unparsable, c.truncated, c.errors);
 	bounce_engine_free(e);
-	return rb_finish(status);
+	status = rb_finish(status);
+	if (sflag)
+		print_stats(&c);
+	return status;
 }
 
 static void

@@ -298,26 +298,26 @@ reads_stdin(int argc, char **argv)
 	return argc == 0;
 }
 
+/* --stats, in the order of bounce-join(1): the list, then the records; records in =
+ * matched + unmatched, and a record matching n rows comes out n times (once under -v). */
 static void
 print_stats(const struct csvin_table *t, const struct counts *n)
 {
-	const char *p = rb_progname();
-
-	fprintf(stderr, "%s: csv rows loaded: %llu\n", p, t->nrows);
-	fprintf(stderr, "%s: csv rows skipped: %llu\n", p, t->nbad);
-	fprintf(stderr, "%s: csv rows without address: %llu\n", p, t->nnokey);
-	fprintf(stderr, "%s: records in: %llu\n", p, n->in);
-	fprintf(stderr, "%s: records skipped: %llu\n", p, n->bad);
-	fprintf(stderr, "%s: records out: %llu\n", p, n->out);
-	fprintf(stderr, "%s: matched: %llu\n", p, n->matched);
-	fprintf(stderr, "%s: unmatched: %llu\n", p, n->unmatched);
+	rb_stat("csv rows loaded", t->nrows);
+	rb_stat("csv rows skipped", t->nbad);
+	rb_stat("csv rows without address", t->nnokey);
+	rb_stat("records in", n->in);
+	rb_stat("matched", n->matched);
+	rb_stat("unmatched", n->unmatched);
+	rb_stat("records out", n->out);
+	rb_stat("malformed", n->bad);
 }
 
 int
 main(int argc, char **argv)
 {
 	static char outbuf[1 << 16];
-	struct csvin_table csv;
+	struct csvin_table csv = { 0 }; /* freed even when the list could not be opened */
 	struct join j;
 	int c, status;
 
@@ -356,8 +356,14 @@ main(int argc, char **argv)
 	}
 
 	status = load_csv(&csv);
-	if (status == RB_EXIT_FATAL || (status == RB_EXIT_BADINPUT && !lenientflag)) {
-		if (statsflag && status != RB_EXIT_FATAL)
+	if (status == RB_EXIT_FATAL) {
+		csvin_free(&csv);
+		return status;
+	}
+	if (status == RB_EXIT_BADINPUT && !lenientflag) {
+		/* A refused list joins nothing: the run could not be done. */
+		status = rb_finish(RB_EXIT_FATAL);
+		if (statsflag)
 			print_stats(&csv, &(struct counts){ 0 });
 		csvin_free(&csv);
 		return status;
@@ -382,11 +388,12 @@ main(int argc, char **argv)
 			fclose(fp);
 	}
 
+	status = rb_finish(status);
 	if (statsflag)
 		print_stats(&csv, &j.n);
 	join_free(&j);
 	csvin_free(&csv);
-	return rb_finish(status);
+	return status;
 }
 
 static void
@@ -401,7 +408,7 @@ usage(FILE *fp)
 		"  -k, --key NAME        the list's e-mail column (default: found by its name)\n"
 		"  -v, --unmatched       only the records the list has no row for\n"
 		"      --lenient         skip bad rows of the list instead of refusing it\n"
-		"      --stats           print counts to stderr\n"
+		"      --stats           print the counts of the list and the records on stderr\n"
 		"  -h, --help            this help\n"
 		"      --version         print the version\n",
 		rb_progname());

@@ -952,6 +952,18 @@ domain_ok(const char *v, const char *opt)
 	return ok;
 }
 
+/* --stats, in the order of bounce-render(1): records in = rendered + not actionable +
+ * rejected + malformed (n->in counts the records read whole, n->bad the others). */
+static void
+print_stats(const struct counts *n)
+{
+	rb_stat("records in", n->in + n->bad);
+	rb_stat("rendered", n->rendered);
+	rb_stat("not actionable", n->skipped);
+	rb_stat("rejected", n->rejected);
+	rb_stat("malformed", n->bad);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1036,9 +1048,6 @@ main(int argc, char *argv[])
 
 	if (rejfp && fclose(rejfp) != 0)
 		rb_die(RB_EXIT_FATAL, "%s: write error:", rejectsflag);
-	if (statsflag)
-		rb_warn("%llu records in, %llu rendered, %llu skipped (not actionable), %llu rejected, "
-			"%llu malformed", n.in + n.bad, n.rendered, n.skipped, n.rejected, n.bad);
 	if (status == RB_EXIT_OK && (n.rejected > 0 || n.bad > 0))
 		status = RB_EXIT_BADINPUT;
 	sink_close(&k);
@@ -1046,7 +1055,10 @@ main(int argc, char *argv[])
 	free(tdir);
 	free(root);
 	rb_buf_free(&rejcols);
-	return rb_finish(status);
+	status = rb_finish(status);
+	if (statsflag)
+		print_stats(&n);
+	return status;
 }
 
 static void

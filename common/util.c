@@ -166,6 +166,12 @@ rb_finish(int status)
 	return status;
 }
 
+void
+rb_stat(const char *name, unsigned long long n)
+{
+	fprintf(stderr, "%s: %s: %llu\n", progname, name, n);
+}
+
 static char *
 join_path(const char *dir, size_t dirlen, const char *rel, const char *name)
 {

@@ -43,6 +43,11 @@ void rb_print_version(void);
 /* Flush and check stdout; returns status, or RB_EXIT_FATAL if a write failed (reported). */
 int rb_finish(int status);
 
+/* One --stats counter on stderr: "prog: name: n", the layout every program shares
+ * (rebounce(7), STATS).  name is lower-case words.  Call after rb_finish(), so that the
+ * counters come after every warning, a failed write to stdout included. */
+void rb_stat(const char *name, unsigned long long n);
+
 /* Path of a shipped data file (rules, domains, templates): $REBOUNCE_SHARE/NAME, else
  * beside the executable (../share/rebounce/NAME, then ../share/NAME for a source tree),
  * else the compiled-in share directory.  Returns a malloc'd path (may not exist). */

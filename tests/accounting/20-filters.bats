@@ -23,14 +23,14 @@ check_classify() {
 	local in="$BATS_TEST_TMPDIR/$1"
 	run --separate-stderr bounce-classify --stats "$in"
 	assert_stat records_in "$(data_lines "$in")"
-	assert_stat records_in '$out + $bad'
-	assert_stat out "$(records_out)"
+	assert_stat records_in '$records_out + $malformed'
+	assert_stat records_out "$(records_out)"
 }
 
 check_join() {
 	local in="$BATS_TEST_TMPDIR/$1"
 	run --separate-stderr bounce-join --stats -c "$EXAMPLES/recipients.csv" "$in"
-	assert_stat records_in "$(($(data_lines "$in") - $(stat_of records_skipped)))"
+	assert_stat records_in "$(($(data_lines "$in") - $(stat_of malformed)))"
 	assert_stat records_in '$matched + $unmatched'
 	assert_stat records_out "$(records_out)"
 	# a record matching n rows comes out n times; an unmatched one once
@@ -46,7 +46,7 @@ check_render() {
 	run --separate-stderr bounce-render --stats -t "$EXAMPLES/templates" --from certs@certs.example \
 		--sending-domain certs.example "$in"
 	assert_stat records_in "$(data_lines "$in")"
-	assert_stat records_in '$rendered + $skipped + $rejected + $malformed'
+	assert_stat records_in '$rendered + $not_actionable + $rejected + $malformed'
 	assert_stat rendered "$(printf '%s\n' "$output" | grep -c '^From ' || true)"
 }
 
@@ -54,10 +54,10 @@ check_summary() {
 	local in="$BATS_TEST_TMPDIR/$1"
 	need_prog bounce-summary
 	run --separate-stderr bounce-summary --stats "$in"
-	assert_stat records "$(($(data_lines "$in") - $(stat_of malformed_and_skipped)))"
+	assert_stat records "$(($(data_lines "$in") - $(stat_of malformed)))"
 }
 
-@test "examples: classify: records in = out + bad" {
+@test "examples: classify: records in = records out + malformed" {
 	need_examples
 	pipeline_inputs "$EXAMPLES/archive.mbox"
 	check_classify x.tsv
@@ -69,7 +69,7 @@ check_summary() {
 	check_join c.tsv
 }
 
-@test "examples: render: records in = rendered + skipped + rejected + malformed" {
+@test "examples: render: records in = rendered + not actionable + rejected + malformed" {
 	need_examples
 	pipeline_inputs "$EXAMPLES/archive.mbox"
 	check_render j.tsv
@@ -91,13 +91,13 @@ check_summary() {
 	check_summary c.tsv
 }
 
-@test "broken records: the ones skipped are counted as bad" {
+@test "broken records: the ones skipped are counted as malformed" {
 	need_prog bounce-classify
 	cp "$FIXTURES/hostile/broken-records.tsv" "$BATS_TEST_TMPDIR/broken.tsv"
 	check_classify broken.tsv
-	assert_stat bad 2
+	assert_stat malformed 2
 	check_join broken.tsv
-	assert_stat records_skipped 2
+	assert_stat malformed 2
 	check_summary broken.tsv
-	assert_stat malformed_and_skipped 2
+	assert_stat malformed 2
 }

@@ -6,7 +6,15 @@ F="$FIXTURES/extract"
 
 @test "--stats accounts for every message" {
 	run -0 --separate-stderr bounce-extract --stats "$F"/*.eml
-	assert_equal "$stderr" "$(printf 'messages\t13\nbounces\t9\nrecords\t13\nfeedback\t1\nautoreplies\t1\nnon-bounces\t1\nunparsable\t1\ntruncated\t0\nerrors\t0')"
+	assert_equal "$stderr" "bounce-extract: messages: 13
+bounce-extract: bounces: 9
+bounce-extract: unparsable: 1
+bounce-extract: feedback: 1
+bounce-extract: autoreplies: 1
+bounce-extract: non-bounces: 1
+bounce-extract: records: 13
+bounce-extract: truncated: 0
+bounce-extract: errors: 0"
 }
 @test "--since keeps bounces dated after the date" {
 	run -0 bounce-extract --since 2026-01-01 "$F"/*.eml

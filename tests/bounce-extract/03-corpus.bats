@@ -42,6 +42,6 @@ at_least() { # value% minimum
 	need_corpus
 	run -0 --separate-stderr bounce-extract --stats "$CORPUS/mbox/mbox-0"
 	assert_equal "${#lines[@]}" 38
-	assert_equal "${stderr_lines[0]}" "$(printf 'messages\t37')"
-	assert_equal "${stderr_lines[1]}" "$(printf 'bounces\t37')"
+	assert_equal "${stderr_lines[0]}" "bounce-extract: messages: 37"
+	assert_equal "${stderr_lines[1]}" "bounce-extract: bounces: 37"
 }

@@ -3,6 +3,11 @@
 
 load ../helper
 
+# The value of --stats counter $1 in the stderr of the last run ("bounce-extract: NAME: N").
+counter() {
+	printf '%s\n' "${stderr_lines[@]}" | awk -F': ' -v k="$1" '$1 == "bounce-extract" && $2 == k { print $3 }'
+}
+
 @test "empty-maildir-after-an-archive: the archive's records still come out, status 0" {
 	mkdir -p "$BATS_TEST_TMPDIR/Maildir/cur" "$BATS_TEST_TMPDIR/Maildir/new" "$BATS_TEST_TMPDIR/Maildir/tmp"
 	gzip -c "$FIXTURES/extract/postfix.eml" >"$BATS_TEST_TMPDIR/postfix.eml.gz"
@@ -34,8 +39,8 @@ many_rcpt_report() {
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/many.eml: report lists 1000 recipients; only the first 256 written"
 	assert_equal "${#lines[@]}" 257
 	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f3 | sed -n '2p;257p' | paste -sd ' ')" "user1@example.net user256@example.net"
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^records' | cut -f2)" 256
+	assert_equal "$(counter errors)" 1
+	assert_equal "$(counter records)" 256
 }
 
 @test "report-with-256-recipients: all written, nothing reported, exit 0" {
@@ -69,8 +74,8 @@ many_rcpt_report() {
 	run -1 --separate-stderr bounce-extract --stats "$md"
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $md/cur/2.host:2,S: cannot open: No such file or directory"
 	assert_equal "${stderr_lines[1]}" "bounce-extract: $md/cur/3.host:2,S: cannot open: No such file or directory"
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^messages' | cut -f2)" 2
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 2
+	assert_equal "$(counter messages)" 2
+	assert_equal "$(counter errors)" 2
 	want=$(bounce-extract "$FIXTURES/extract/postfix.eml" | sed 1d | wc -l)
 	assert_equal "$((${#lines[@]} - 1))" "$((2 * want))"
 }
@@ -78,8 +83,8 @@ many_rcpt_report() {
 @test "unopenable-archive-among-others: counted in the stats errors" {
 	run -1 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/nowhere" "$FIXTURES/extract/postfix.eml"
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/nowhere: cannot open: No such file or directory"
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^messages' | cut -f2)" 1
+	assert_equal "$(counter errors)" 1
+	assert_equal "$(counter messages)" 1
 }
 
 # A delivery report for one recipient returning a message of $2 MiB, written to $1.
@@ -101,10 +106,10 @@ big_returned_message() {
 	big_returned_message "$BATS_TEST_TMPDIR/big.eml" 9
 	run -0 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/big.eml"
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/big.eml: message longer than 8 MiB, read its first 8 MiB"
-	assert_equal "${stderr_lines[1]}" "messages	1"
+	assert_equal "${stderr_lines[1]}" "bounce-extract: messages: 1"
 	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f3 | sed 1d)" big@example.net
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^truncated' | cut -f2)" 1
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 0
+	assert_equal "$(counter truncated)" 1
+	assert_equal "$(counter errors)" 0
 }
 
 @test "truncated-non-bounce-quiet: a long message that is no bounce is cut without a word" {
@@ -126,6 +131,6 @@ big_returned_message() {
 	} >"$BATS_TEST_TMPDIR/late.eml"
 	run -1 --separate-stderr bounce-extract --stats "$BATS_TEST_TMPDIR/late.eml"
 	assert_equal "${stderr_lines[0]}" "bounce-extract: $BATS_TEST_TMPDIR/late.eml: message longer than 8 MiB, read its first 8 MiB"
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^unparsable' | cut -f2)" 1
-	assert_equal "$(printf '%s\n' "${stderr_lines[@]}" | grep '^errors' | cut -f2)" 1
+	assert_equal "$(counter unparsable)" 1
+	assert_equal "$(counter errors)" 1
 }

@@ -95,10 +95,10 @@ load fixture
 		'bounce-join: csv rows skipped: 0' \
 		'bounce-join: csv rows without address: 0' \
 		'bounce-join: records in: 4' \
-		'bounce-join: records skipped: 0' \
-		'bounce-join: records out: 5' \
 		'bounce-join: matched: 2' \
-		'bounce-join: unmatched: 2')"
+		'bounce-join: unmatched: 2' \
+		'bounce-join: records out: 5' \
+		'bounce-join: malformed: 0')"
 }
 
 @test "an empty stream gives no output" {

@@ -11,10 +11,10 @@ csv_file() {
 
 BAD='email,n,t\na@x.org,A,1\nb@x.org,B\nc@x.org,"C\nmore",3,4\nd@x.org,D,4\n'
 
-@test "a ragged row: file and line named, exit 1, no output" {
+@test "a ragged row: file and line named, the list refused, exit 2, no output" {
 	csv_file 'email,n,t,u,v\na@x.org,1,2,3,4\nb@x.org,1,2\n'
 	cd "$BATS_TEST_TMPDIR"
-	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\n' | bounce-join -c recipients.csv"
+	run -2 --separate-stderr bash -c "printf 'recipient\na@x.org\n' | bounce-join -c recipients.csv"
 	assert_equal "${stderr_lines[0]}" "bounce-join: recipients.csv:3: row has 3 fields, header has 5"
 	assert_equal "${stderr_lines[1]}" "bounce-join: recipients.csv: 1 bad row; nothing joined (--lenient skips them)"
 	assert_output ""
@@ -22,16 +22,16 @@ BAD='email,n,t\na@x.org,A,1\nb@x.org,B\nc@x.org,"C\nmore",3,4\nd@x.org,D,4\n'
 
 @test "every bad row is reported, a multi-line one with its lines" {
 	CSV="$BATS_TEST_TMPDIR/r.csv"
-	run -1 --separate-stderr join_csv "$BAD"
+	run -2 --separate-stderr join_csv "$BAD"
 	assert_equal "${stderr_lines[0]}" "bounce-join: $CSV:3: row has 2 fields, header has 3"
 	assert_equal "${stderr_lines[1]}" "bounce-join: $CSV:4: row has 4 fields, header has 3 (the row spans lines 4-5)"
 	assert_equal "${#stderr_lines[@]}" 3
 	assert_output ""
 }
 
-@test "a quote still open at the end of the file: exit 1, no output" {
+@test "a quote still open at the end of the file: exit 2, no output" {
 	csv_file 'email,n\na@x.org,1\nb@x.org,"2\nc@x.org,3\n'
-	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\n' | bounce-join -c '$CSV'"
+	run -2 --separate-stderr bash -c "printf 'recipient\na@x.org\n' | bounce-join -c '$CSV'"
 	assert_equal "${stderr_lines[0]}" "bounce-join: $CSV:3: quote not closed by the end of the file"
 	assert_output ""
 }
@@ -45,13 +45,29 @@ BAD='email,n,t\na@x.org,A,1\nb@x.org,B\nc@x.org,"C\nmore",3,4\nd@x.org,D,4\n'
 		head -c 5000000 /dev/zero | tr '\0' w
 		printf '\nc@x.org,C\n'
 	} >"$CSV"
-	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\nc@x.org\nbig@x.org\n' | bounce-join -c '$CSV'"
+	run -2 --separate-stderr bash -c "printf 'recipient\na@x.org\nc@x.org\nbig@x.org\n' | bounce-join -c '$CSV'"
 	assert_equal "${stderr_lines[0]}" "bounce-join: $CSV:3: value longer than 1048576 bytes"
 	assert_equal "${stderr_lines[1]}" "bounce-join: $CSV:4: row longer than 4194304 bytes"
 	assert_output ""
 	run -1 --separate-stderr bash -c "printf 'recipient\na@x.org\nc@x.org\nbig@x.org\n' | bounce-join --lenient -c '$CSV'"
 	assert_equal "${stderr_lines[2]}" "bounce-join: $CSV: 2 bad rows skipped"
 	assert_output "$(printf 'recipient\temail\tt\tmatched\na@x.org\ta@x.org\tA\t1\nc@x.org\tc@x.org\tC\t1\nbig@x.org\t\t\t0')"
+}
+
+@test "a refused list: the run could not be done, exit 2; --stats counts the list, no record" {
+	CSV="$BATS_TEST_TMPDIR/r.csv"
+	run -2 --separate-stderr join_csv "$BAD" --stats
+	assert_output ""
+	assert_equal "${stderr_lines[2]}" "bounce-join: $CSV: 2 bad rows; nothing joined (--lenient skips them)"
+	assert_equal "$(printf '%s\n' "${stderr_lines[@]:3}")" "$(printf '%s\n' \
+		'bounce-join: csv rows loaded: 1' \
+		'bounce-join: csv rows skipped: 2' \
+		'bounce-join: csv rows without address: 0' \
+		'bounce-join: records in: 0' \
+		'bounce-join: matched: 0' \
+		'bounce-join: unmatched: 0' \
+		'bounce-join: records out: 0' \
+		'bounce-join: malformed: 0')"
 }
 
 @test "--lenient skips bad rows, joins the rest and exits 1" {

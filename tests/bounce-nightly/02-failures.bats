@@ -71,6 +71,20 @@ setup() {
 	[ "$(mails)" -eq 3 ]
 }
 
+@test "a recipient list with a bad row is refused: status 2, state and maildir untouched" {
+	run -1 nightly "$ARCH"
+	cp "$OUT/state" "$BATS_TEST_TMPDIR/state.before"
+	cat "$NF/append.mbox" >>"$ARCH"
+	{ cat "$NF/recipients.csv"; echo 'ragged@example.org,Ragged'; } >"$BATS_TEST_TMPDIR/bad.csv"
+	run -2 --separate-stderr bounce-nightly -q -c "$BATS_TEST_TMPDIR/bad.csv" -o "$OUT" -t "$NF/templates" \
+		--from certs@certs.example --sending-domain certs.example "$ARCH"
+	assert_equal "${stderr_lines[-1]}" "bounce-nightly: bounce-join failed (status 2): the state is unchanged"
+	cmp "$OUT/state" "$BATS_TEST_TMPDIR/state.before"
+	[ "$(mails)" -eq 2 ]
+	run -0 nightly "$ARCH"
+	[ "$(mails)" -eq 3 ]
+}
+
 @test "a second run while one holds the lock is refused with status 2" {
 	mkdir -p "$OUT"
 	exec 8>>"$OUT/lock"

@@ -3,10 +3,10 @@
 # template naming a column that does not exist (bounce-render).
 load hostile
 
-@test "join: an unbalanced quote: reported at its line, the list refused, exit 1" {
+@test "join: an unbalanced quote: reported at its line, the list refused, exit 2" {
 	need_prog bounce-join
 	local csv="$HOSTILE_FIXTURES/unbalanced-quote.csv"
-	run -1 --separate-stderr bounce-join -c "$csv" "$HOSTILE_FIXTURES/extracted.tsv"
+	run -2 --separate-stderr bounce-join -c "$csv" "$HOSTILE_FIXTURES/extracted.tsv"
 	assert_equal "${stderr_lines[0]}" "bounce-join: $csv:2: quote not closed by the end of the file"
 	assert_equal "${stderr_lines[1]}" "bounce-join: $csv: 1 bad row; nothing joined (--lenient skips them)"
 }

@@ -81,8 +81,7 @@ big_run() {
 	head -c "$(($1 * 1024 * 1024))" /dev/zero | tr '\0' "${2:-x}"
 }
 
-# The value of counter NAME in the --stats output held in $stderr, whatever the program's
-# layout ("name<TAB>N", "prog: name: N" or "prog: N name, N name").
+# The value of counter NAME (snake_case) in the --stats output held in $stderr.
 stat_of() {
 	printf '%s\n' "$stderr" | "$TOP/tests/accounting/stats-kv" | awk -v k="$1" '$1 == k { print $2; f = 1 } END { exit !f }'
 }
