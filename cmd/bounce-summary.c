@@ -68,34 +68,6 @@ summarise(struct report *rep, const char *path)
 	return status;
 }
 
-/* --stats, in the order of bounce-summary(1): records, bounce messages, malformed.
- * report_stats() gives the three counts as one sentence, "PROG: R records, M malformed and
- * skipped, B bounce messages"; they are read back from it and printed one a line, as every
- * program prints its counters. */
-static void
-print_stats(const struct report *rep)
-{
-	char line[256] = "";
-	unsigned long long records, malformed, messages;
-	FILE *fp = fmemopen(line, sizeof line, "w");
-	size_t skip = strlen(rb_progname()) + 2; /* "PROG: " */
-
-	if (fp == NULL) {
-		rb_warn("--stats:");
-		return;
-	}
-	report_stats(rep, fp);
-	if (fclose(fp) != 0 || strlen(line) < skip ||
-	    sscanf(line + skip, "%llu records, %llu malformed and skipped, %llu bounce messages",
-		    &records, &malformed, &messages) != 3) {
-		rb_warn("--stats: counts not found in \"%s\"", line);
-		return;
-	}
-	rb_stat("records", records);
-	rb_stat("bounce messages", messages);
-	rb_stat("malformed", malformed);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -166,7 +138,7 @@ main(int argc, char *argv[])
 	}
 	status = rb_finish(status);
 	if (statsflag)
-		print_stats(rep);
+		report_stats(rep);
 	report_free(rep);
 	report_free(prev);
 	return status;

@@ -1047,8 +1047,9 @@ report_write(const struct report *rep, const struct report *prev, enum report_fo
 }
 
 void
-report_stats(const struct report *rep, FILE *fp)
+report_stats(const struct report *rep)
 {
-	fprintf(fp, "%s: %llu records, %llu malformed and skipped, %llu bounce messages\n", rb_progname(),
-		rep->records, rep->malformed, rep->messages);
+	rb_stat("records", rep->records);
+	rb_stat("bounce messages", rep->messages);
+	rb_stat("malformed", rep->malformed);
 }

@@ -46,7 +46,8 @@ void report_add_malformed(struct report *rep, unsigned long long n);
  * with.  Returns 0, or -1 on a write error. */
 int report_write(const struct report *rep, const struct report *prev, enum report_format fmt, FILE *fp);
 
-/* The accounting for --stats: records, malformed ones, bounce messages. */
-void report_stats(const struct report *rep, FILE *fp);
+/* The accounting for --stats on stderr, one counter a line (rb_stat): records, bounce
+ * messages, malformed records. */
+void report_stats(const struct report *rep);
 
 #endif
