@@ -260,6 +260,10 @@ find_ci(const char *s, size_t n, const char *needle)
  * so that every search of a table is one pass over the text, which it lower-cases as it
  * reads.  Built once by the caller and passed down; nothing here is global. */
 #define MAX_SETS 32
+/* analyse reads a returned notice one level deeper, at most twice (inner_bounce). */
+#define MAX_DEPTH 2
+
+struct line;
 
 struct bounce_engine {
 	struct {
@@ -275,6 +279,17 @@ struct bounce_engine {
 	 * notice's text grows them through several sizes, which the next one need not
 	 * repeat.  (A returned notice read inside another has its own.) */
 	struct rb_buf kept[5];
+	/* Buffers of one depth of analyse (a returned notice is read one deeper), kept
+	 * from one message to the next instead of made and freed for each. */
+	struct work {
+		struct rb_buf top[6];     /* struct top's header values */
+		struct rb_buf v;          /* a header value asked for in passing */
+		struct rb_buf diag;       /* scan_text's and fill_from_text's diagnostic */
+		struct line *lines;       /* the text's lines */
+		size_t lines_cap;
+	} work[MAX_DEPTH + 1];
+	struct rb_buf cand[3];        /* bounce_candidate's header values */
+	struct mime_walker *walker;
 };
 
 struct bounce_engine *
@@ -292,6 +307,7 @@ bounce_engine_new(void)
 	for (size_t k = 0; k < TM_COUNT; k++)
 		if (strlen(eng->text_marker[k]) > eng->text_marker_max)
 			eng->text_marker_max = strlen(eng->text_marker[k]);
+	eng->walker = mime_walker_new();
 	return eng;
 }
 
@@ -304,6 +320,17 @@ bounce_engine_free(struct bounce_engine *eng)
 		scan_set_free(eng->sets[i].set);
 	for (size_t i = 0; i < NELEM(eng->kept); i++)
 		rb_buf_free(&eng->kept[i]);
+	for (size_t d = 0; d <= MAX_DEPTH; d++) {
+		struct work *w = &eng->work[d];
+		for (size_t i = 0; i < NELEM(w->top); i++)
+			rb_buf_free(&w->top[i]);
+		rb_buf_free(&w->v);
+		rb_buf_free(&w->diag);
+		free(w->lines);
+	}
+	for (size_t i = 0; i < NELEM(eng->cand); i++)
+		rb_buf_free(&eng->cand[i]);
+	mime_walker_free(eng->walker);
 	free(eng);
 }
 
@@ -399,16 +426,6 @@ failure_wording(struct bounce_engine *eng, struct scan *sc)
 		if (marker_within(eng, sc, k, WORDING_SPAN))
 			return true;
 	return false;
-}
-
-static char *
-lowercase_dup(const char *s, size_t n)
-{
-	char *d = rb_xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
-	d[n] = '\0';
-	return d;
 }
 
 /* ---- addresses ---- */
@@ -772,15 +789,16 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 static bool
 looks_like_message_headers(const char *hdr, size_t len)
 {
-	struct rb_buf v = {0};
 	int hits = 0;
 	static const char *const names[] = {"Received", "Message-ID", "Subject", "From", "Date",
 		"Return-Path", "To"};
+	size_t at[NELEM(names)];
 
+	/* where each is, found in one pass: their values are not needed */
+	mime_header_lines(hdr, len, names, NELEM(names), at);
 	for (size_t i = 0; i < NELEM(names); i++)
-		if (mime_header(hdr, len, names[i], &v))
+		if (at[i] != SIZE_MAX)
 			hits++;
-	rb_buf_free(&v);
 	return hits >= 2;
 }
 
@@ -919,11 +937,13 @@ blank_line(const struct line *l)
 	return true;
 }
 
+/* The lines of text into *out, a vector of *capp entries that is grown as needed and
+ * kept by the caller for the next text. */
 static size_t
-split_lines(const char *text, size_t len, struct line **out)
+split_lines(const char *text, size_t len, struct line **out, size_t *capp)
 {
-	size_t n = 0, cap = 0, i = 0;
-	struct line *v = NULL;
+	size_t n = 0, cap = *capp, i = 0;
+	struct line *v = *out;
 
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
@@ -940,6 +960,7 @@ split_lines(const char *text, size_t len, struct line **out)
 		i += ll + 1;
 	}
 	*out = v;
+	*capp = cap;
 	return n;
 }
 
@@ -1454,18 +1475,22 @@ delay_notice(struct bounce_engine *eng, const struct top *t, struct scan *sc,
 
 static void
 scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struct bounce_result *res,
-    bool strong)
+    bool strong, struct work *w)
 {
 	struct line *v;
-	size_t n = split_lines(S(&sc->text), sc->text.len, &v), cut = find_cut(eng, v, n);
+	size_t n = split_lines(S(&sc->text), sc->text.len, &w->lines, &w->lines_cap), cut;
 	struct cand *c = NULL;
 	size_t nc = 0, over = 0;
-	struct rb_buf diag = {0};
+	struct rb_buf diag = w->diag;
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
 	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
-	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
-	const char *action = delay_notice(eng, t, sc, v, n, cut) ? "delayed" : "failed";
 
+	v = w->lines;
+	cut = find_cut(eng, v, n);
+	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
+	const char *action;
+
+	action = delay_notice(eng, t, sc, v, n, cut) ? "delayed" : "failed";
 	rb_buf_clear(&diag);
 	if (sc->orig.len == 0 && cut < n)
 		inline_orig(v, n, cut, &sc->orig);
@@ -1547,9 +1572,8 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	for (size_t k = 0; k < nc; k++)
 		free(c[k].addr);
 	free(c);
-	free(v);
 	free(reply_to);
-	rb_buf_free(&diag);
+	w->diag = diag;
 }
 
 /* The software named by the notice: the first marker of the table found in the text's
@@ -1601,10 +1625,7 @@ report_mta(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 
 	/* Exchange Online marks its reports; outlook.com elsewhere may be a recipient's */
 	if (strcmp(m, "office365") == 0) {
-		char *h = lowercase_dup(t->hdr, t->hlen);
-		bool ndr = strstr(h, "\nx-ms-exchange-message-is-ndr:") != NULL;
-		free(h);
-		if (ndr)
+		if (scan_contains_ci(t->hdr, t->hlen, "\nx-ms-exchange-message-is-ndr:"))
 			return m;
 		if (contains_ci(S(&sc->text), "delivery has failed to these recipients"))
 			return "exchange2007";
@@ -1617,12 +1638,20 @@ report_mta(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 }
 
 static void
-read_top(struct bounce_engine *eng, const char *msg, size_t len, struct top *t)
+read_top(struct bounce_engine *eng, const char *msg, size_t len, struct top *t, struct work *w)
 {
+	static const char *const daemons[] = {"mailer-daemon", "postmaster", "mail delivery",
+		"mail.delivery", "mailer daemon", "ndr administrator", "mail deliver", "post_master",
+		"mailerdaemon"};
 	struct rb_buf v = {0};
-	char *lc;
 
 	memset(t, 0, sizeof *t);
+	t->from = w->top[0];
+	t->to = w->top[1];
+	t->subject = w->top[2];
+	t->ctype = w->top[3];
+	t->failed = w->top[4];
+	t->autosub = w->top[5];
 	t->hdr = msg;
 	t->hlen = mime_header_len(msg, len);
 	mime_header_text(msg, t->hlen, "From", &t->from);
@@ -1633,30 +1662,27 @@ read_top(struct bounce_engine *eng, const char *msg, size_t len, struct top *t)
 	mime_header(msg, t->hlen, "Auto-Submitted", &t->autosub);
 	t->from_addr = addr_in(S(&t->from));
 	t->to_addr = addr_in(S(&t->to));
-	lc = lowercase_dup(S(&t->from), t->from.len);
-	t->daemon = strstr(lc, "mailer-daemon") || strstr(lc, "postmaster") ||
-	    strstr(lc, "mail delivery") || strstr(lc, "mail.delivery") || strstr(lc, "mailer daemon") ||
-	    strstr(lc, "ndr administrator") || strstr(lc, "mail deliver") ||
-	    strstr(lc, "post_master") || strstr(lc, "mailerdaemon");
+	t->daemon = any_in(eng, S(&t->from), t->from.len, daemons, NELEM(daemons));
 	/* a list manager returning a post (fml: X-MLServer, From: list-admin@) */
-	if (!t->daemon && strstr(lc, "-admin@") && mime_header(msg, t->hlen, "X-MLServer", &v))
+	if (!t->daemon && scan_contains_ci(S(&t->from), t->from.len, "-admin@") &&
+	    mime_header(msg, t->hlen, "X-MLServer", &v))
 		t->daemon = true;
-	free(lc);
 	t->subject_hit = any_in(eng, S(&t->subject), t->subject.len, bounce_subjects,
 	    NELEM(bounce_subjects));
 	t->auto_replied = contains_ci(S(&t->autosub), "auto-replied");
 	rb_buf_free(&v);
 }
 
+/* The header values' buffers go back to w for the next message. */
 static void
-free_top(struct top *t)
+free_top(struct top *t, struct work *w)
 {
-	rb_buf_free(&t->from);
-	rb_buf_free(&t->to);
-	rb_buf_free(&t->subject);
-	rb_buf_free(&t->ctype);
-	rb_buf_free(&t->failed);
-	rb_buf_free(&t->autosub);
+	w->top[0] = t->from;
+	w->top[1] = t->to;
+	w->top[2] = t->subject;
+	w->top[3] = t->ctype;
+	w->top[4] = t->failed;
+	w->top[5] = t->autosub;
 	free(t->from_addr);
 	free(t->to_addr);
 }
@@ -1691,9 +1717,9 @@ person_reply(const struct top *t)
 }
 
 static bool
-is_autoreply(struct bounce_engine *eng, const struct top *t)
+is_autoreply(struct bounce_engine *eng, const struct top *t, struct rb_buf *scratch)
 {
-	struct rb_buf v = {0};
+	struct rb_buf v = *scratch;
 	bool yes = t->auto_replied;
 
 	if (mime_header(t->hdr, t->hlen, "X-Autoreply", &v) ||
@@ -1707,7 +1733,7 @@ is_autoreply(struct bounce_engine *eng, const struct top *t)
 		yes = true;
 	if (any_in(eng, S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
 		yes = true;
-	rb_buf_free(&v);
+	*scratch = v;
 	return yes && !t->daemon;
 }
 
@@ -1931,11 +1957,12 @@ dsn_any_failure(const struct dsn_report *r)
 /* Records of a report without a Diagnostic-Code: the notice's text often says why
  * ("<a@b>... Deferred: Connection timed out with mx"); take the diagnostic from there. */
 static void
-fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_result *res)
+fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_result *res,
+    struct work *w)
 {
 	struct line *v;
 	size_t n, cut;
-	struct rb_buf diag = {0};
+	struct rb_buf diag = w->diag;
 	bool missing = false;
 
 	for (size_t k = 0; k < res->n; k++)
@@ -1943,7 +1970,8 @@ fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_r
 			missing = true;
 	if (!missing || sc->text.len == 0)
 		return;
-	n = split_lines(S(&sc->text), sc->text.len, &v);
+	n = split_lines(S(&sc->text), sc->text.len, &w->lines, &w->lines_cap);
+	v = w->lines;
 	cut = find_cut(eng, v, n);
 	for (size_t k = 0; k < res->n; k++) {
 		struct bounce_rec *r = &res->rec[k];
@@ -1970,8 +1998,7 @@ fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_r
 		}
 		bounce_result_free(&one);
 	}
-	free(v);
-	rb_buf_free(&diag);
+	w->diag = diag;
 }
 
 void
@@ -2042,23 +2069,22 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 {
 	struct top t;
 	struct scan sc;
-	struct rb_buf v = {0};
+	struct work *w = &eng->work[depth];
+	struct rb_buf v = w->v;
 	bool report_dsn, report_fb, strong, person;
-	char *lc;
 
 	memset(res, 0, sizeof *res);
 	memset(&sc, 0, sizeof sc);
 	if (depth == 0)
 		take_kept(eng, &sc);
-	read_top(eng, msg, len, &t);
-	mime_walk(msg, len, on_part, &sc);
+	read_top(eng, msg, len, &t, w);
+	mime_walker_walk(eng->walker, msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
 		rb_buf_add(&sc.text, sc.html.data, sc.html.len);
 	mark_text_start(&sc);
-	lc = lowercase_dup(S(&t.ctype), t.ctype.len);
-	report_dsn = strstr(lc, "multipart/report") && strstr(lc, "delivery-status");
-	report_fb = strstr(lc, "feedback-report") != NULL;
-	free(lc);
+	report_dsn = scan_contains_ci(S(&t.ctype), t.ctype.len, "multipart/report") &&
+	    scan_contains_ci(S(&t.ctype), t.ctype.len, "delivery-status");
+	report_fb = scan_contains_ci(S(&t.ctype), t.ctype.len, "feedback-report");
 	strong = t.subject_hit || report_dsn || sc.has_dsn_part || t.failed.len > 0 ||
 	    (t.daemon && failure_wording(eng, &sc));
 	/* a person's reply ("Re: undeliverable mail?") that only talks about a bounce is no
@@ -2089,7 +2115,7 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 			dsn_free(&inl);
 		}
 		if (res->n > 0)
-			fill_from_text(eng, &sc, res);
+			fill_from_text(eng, &sc, res, w);
 		/* a report whose every recipient was delivered, relayed or expanded: no failure */
 		if (res->n == 0 && sc.has_dsn_part && sc.dsn.n > 0 && !dsn_any_failure(&sc.dsn))
 			goto done;
@@ -2100,10 +2126,10 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 			res->kind = BOUNCE_FAILURE;
 		} else {
 			if (res->n == 0 && (strong || t.daemon || (!person && failure_wording(eng, &sc))))
-				scan_text(eng, &t, &sc, res, strong);
+				scan_text(eng, &t, &sc, res, strong, w);
 			if (res->n > 0 && (strong || t.daemon || (!person && failure_wording(eng, &sc)))) {
 				res->kind = BOUNCE_FAILURE;
-			} else if (!strong && is_autoreply(eng, &t)) {
+			} else if (!strong && is_autoreply(eng, &t, &v)) {
 				res->kind = BOUNCE_AUTOREPLY;
 				bounce_result_free(res);
 				memset(res, 0, sizeof *res);
@@ -2124,14 +2150,12 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 	}
 done:
 	if (res->kind != BOUNCE_NONE) {
-		struct rb_buf d = {0};
 		if (res->mta == NULL)
 			res->mta = rb_xstrdup(res->kind == BOUNCE_FEEDBACK ? "feedback" :
 			    res->kind == BOUNCE_AUTOREPLY ? "rfc3834" : mta_name(eng, &t, &sc));
-		mime_header(msg, t.hlen, "Date", &d);
-		if (!bounce_iso_date(S(&d), res->date, sizeof res->date))
+		mime_header(msg, t.hlen, "Date", &v);
+		if (!bounce_iso_date(S(&v), res->date, sizeof res->date))
 			res->date[0] = '\0';
-		rb_buf_free(&d);
 		if (res->message_id) {
 			/* taken from an inner notice */
 		} else if (res->kind == BOUNCE_AUTOREPLY) {
@@ -2145,8 +2169,8 @@ done:
 			res->subject = rb_xstrdup(S(&v));
 		}
 	}
-	rb_buf_free(&v);
-	free_top(&t);
+	w->v = v;
+	free_top(&t, w);
 	if (depth == 0) {
 		give_back_kept(eng, &sc);
 	} else {
@@ -2189,7 +2213,9 @@ bounce_candidate(const char *hdr, size_t len, void *engine)
 		"x-ms-embedded-report", "x-mailer: amazon workmail", "sns.amazonaws",
 		"aws notification message", "complaint about message from", "x-mlserver:",
 	};
-	struct rb_buf from = {0}, subj = {0}, rp = {0};
+	/* the engine's buffers, kept from one message to the next */
+	struct rb_buf *fromp = &eng->cand[0], *subjp = &eng->cand[1], *rpp = &eng->cand[2];
+	struct rb_buf from = *fromp, subj = *subjp, rp = *rpp;
 	bool yes = false;
 
 	yes = any_in(eng, hdr, len, header_markers, NELEM(header_markers));
@@ -2211,8 +2237,8 @@ bounce_candidate(const char *hdr, size_t len, void *engine)
 		    any_in(eng, S(&subj), subj.len, autoreply_subjects, NELEM(autoreply_subjects)) ||
 		    any_in(eng, S(&subj), subj.len, more, NELEM(more));
 	}
-	rb_buf_free(&from);
-	rb_buf_free(&subj);
-	rb_buf_free(&rp);
+	*fromp = from;
+	*subjp = subj;
+	*rpp = rp;
 	return yes;
 }

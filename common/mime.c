@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -173,19 +174,26 @@ collapse_space(struct rb_buf *b)
 		b->data[w] = '\0';
 }
 
+static bool plain_value(const char *in, size_t len);
+static void plain_in_place(char *s, size_t len);
+
 bool
 mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 {
-	struct rb_buf raw = {0};
-	bool found = mime_header(hdr, len, name, &raw);
-
-	buf_reset(out);
-	if (found) {
+	if (!mime_header(hdr, len, name, out))
+		return false;
+	if (plain_value(out->data, out->len)) {
+		/* most values: decoded where they are, no second buffer */
+		plain_in_place(out->data, out->len);
+	} else {
+		struct rb_buf raw = *out;
+		*out = (struct rb_buf){0};
+		buf_reset(out);
 		mime_decode_2047(raw.data, raw.len, out);
-		collapse_space(out);
+		rb_buf_free(&raw);
 	}
-	rb_buf_free(&raw);
-	return found;
+	collapse_space(out);
+	return true;
 }
 
 static int
@@ -473,6 +481,33 @@ decode_word(const char *in, size_t len, struct rb_buf *out)
  * CR where the loop sees white space (at the start or after white space); a CR inside a
  * word stays.  False, with nothing written, for any other value. */
 static bool
+plain_value(const char *in, size_t len)
+{
+	return len == 0 || (scan_pair(in, len, '=', '?') == len && memchr(in, 0x1b, len) == NULL &&
+	    mime_valid_utf8(in, len));
+}
+
+/* copy_plain_value's bytes written over a plain value itself (each byte depends only on
+ * the bytes before it, which are read first). */
+static void
+plain_in_place(char *s, size_t len)
+{
+	bool after_space = true;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == ' ' || c == '\t' || c == '\n') {
+			s[i] = c == '\n' ? ' ' : c;
+			after_space = true;
+		} else if (c == '\r' && after_space) {
+			s[i] = ' ';
+		} else {
+			after_space = false;
+		}
+	}
+}
+
+static bool
 copy_plain_value(const char *in, size_t len, struct rb_buf *out)
 {
 	bool after_space = true;
@@ -480,8 +515,7 @@ copy_plain_value(const char *in, size_t len, struct rb_buf *out)
 
 	if (len == 0)
 		return true;
-	if (scan_pair(in, len, '=', '?') < len || memchr(in, 0x1b, len) != NULL ||
-	    !mime_valid_utf8(in, len))
+	if (!plain_value(in, len))
 		return false;
 	rb_buf_reserve(out, len);
 	d = out->data + out->len;
@@ -762,18 +796,47 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 	w->fn(&p, w->arg);
 }
 
+/* Every buffer of a walk is emptied or written whole before it is read, so a walker's
+ * buffers serve message after message. */
+struct mime_walker {
+	struct walk w;
+};
+
+struct mime_walker *
+mime_walker_new(void)
+{
+	return rb_xcalloc(1, sizeof(struct mime_walker));
+}
+
+void
+mime_walker_free(struct mime_walker *wk)
+{
+	if (wk == NULL)
+		return;
+	rb_buf_free(&wk->w.cte);
+	rb_buf_free(&wk->w.dec);
+	rb_buf_free(&wk->w.text);
+	for (size_t d = 0; d <= MIME_MAX_DEPTH; d++) {
+		rb_buf_free(&wk->w.ct[d]);
+		rb_buf_free(&wk->w.type[d]);
+		rb_buf_free(&wk->w.param[d]);
+	}
+	free(wk);
+}
+
+void
+mime_walker_walk(struct mime_walker *wk, const char *msg, size_t len, mime_part_fn fn, void *arg)
+{
+	wk->w.fn = fn;
+	wk->w.arg = arg;
+	walk_entity(&wk->w, msg, len, 0, false);
+}
+
 void
 mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg)
 {
-	struct walk w = {.fn = fn, .arg = arg};
+	struct mime_walker *wk = mime_walker_new();
 
-	walk_entity(&w, msg, len, 0, false);
-	rb_buf_free(&w.cte);
-	rb_buf_free(&w.dec);
-	rb_buf_free(&w.text);
-	for (size_t d = 0; d <= MIME_MAX_DEPTH; d++) {
-		rb_buf_free(&w.ct[d]);
-		rb_buf_free(&w.type[d]);
-		rb_buf_free(&w.param[d]);
-	}
+	mime_walker_walk(wk, msg, len, fn, arg);
+	mime_walker_free(wk);
 }

@@ -76,4 +76,13 @@ typedef void (*mime_part_fn)(const struct mime_part *p, void *arg);
  * block) and not descended into. */
 void mime_walk(const char *msg, size_t len, mime_part_fn fn, void *arg);
 
+/* The same walk with buffers kept from one message to the next: for a caller that walks
+ * many messages.  The callback must not start another walk with the same walker.
+ * mime_walker_free(NULL) does nothing. */
+struct mime_walker;
+struct mime_walker *mime_walker_new(void);
+void mime_walker_walk(struct mime_walker *w, const char *msg, size_t len, mime_part_fn fn,
+    void *arg);
+void mime_walker_free(struct mime_walker *w);
+
 #endif
