@@ -113,6 +113,18 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* field_at's value into v (emptied first), its type removed; false when absent. */
+static bool
+value_at(const char *grp, size_t len, size_t at, const char *name, struct rb_buf *v)
+{
+	if (at == SIZE_MAX || !mime_header(grp + at, len - at, name, v)) {
+		rb_buf_clear(v);
+		return false;
+	}
+	strip_type_in_place(v->data);
+	return true;
+}
+
 /* An extension field that carries the diagnostic when Diagnostic-Code is absent:
  * "X-Diagnostic", "X-Exim-Diagnostic", "X-<vendor>-Diagnostic-Code" ...; "" if none. */
 static char *
@@ -162,19 +174,39 @@ add_group(struct dsn_report *r, const char *g, size_t len)
 	}
 	r->rcpt = rb_xreallocarray(r->rcpt, r->n + 1, sizeof *r->rcpt);
 	struct dsn_rcpt *d = &r->rcpt[r->n++];
-	d->final_rcpt = field_at(g, len, at[FINAL], names[FINAL]);
-	d->orig_rcpt = field_at(g, len, at[ORIG], names[ORIG]);
-	d->action = field_at(g, len, at[ACTION], names[ACTION]);
-	lower(d->action);
-	d->status = field_at(g, len, at[STATUS], names[STATUS]);
-	status_code_only(d->status);
-	d->remote_mta = field_at(g, len, at[REMOTE], names[REMOTE]);
-	host_only(d->remote_mta);
-	d->diagnostic = field_at(g, len, at[DIAG], names[DIAG]);
-	if (*d->diagnostic == '\0') {
-		free(d->diagnostic);
-		d->diagnostic = extension_diagnostic(g, len);
+	/* the six values one after the other in one block, which final_rcpt starts
+	 * (dsn_free frees it alone); each value read into v first */
+	static const int order[] = {FINAL, ORIG, ACTION, STATUS, REMOTE, DIAG};
+	struct rb_buf all = {0}, v = {0};
+	size_t off[NFIELDS];
+	rb_buf_reserve(&all, len + NFIELDS);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		int f = order[i];
+		value_at(g, len, at[f], names[f], &v);
+		if (v.data == NULL)
+			rb_buf_add(&v, "", 0);
+		if (f == ACTION)
+			lower(v.data);
+		else if (f == STATUS)
+			status_code_only(v.data);
+		else if (f == REMOTE)
+			host_only(v.data);
+		off[f] = all.len;
+		if (f == DIAG && *v.data == '\0') {
+			char *x = extension_diagnostic(g, len);
+			rb_buf_add(&all, x, strlen(x) + 1);
+			free(x);
+		} else {
+			rb_buf_add(&all, v.data, strlen(v.data) + 1);
+		}
 	}
+	rb_buf_free(&v);
+	d->final_rcpt = all.data;
+	d->orig_rcpt = all.data + off[ORIG];
+	d->action = all.data + off[ACTION];
+	d->status = all.data + off[STATUS];
+	d->remote_mta = all.data + off[REMOTE];
+	d->diagnostic = all.data + off[DIAG];
 }
 
 static bool
@@ -233,14 +265,9 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 void
 dsn_free(struct dsn_report *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
+	/* a recipient's values share one block, which final_rcpt starts */
+	for (size_t i = 0; i < r->n; i++)
 		free(r->rcpt[i].final_rcpt);
-		free(r->rcpt[i].orig_rcpt);
-		free(r->rcpt[i].action);
-		free(r->rcpt[i].status);
-		free(r->rcpt[i].remote_mta);
-		free(r->rcpt[i].diagnostic);
-	}
 	free(r->rcpt);
 	free(r->reporting_mta);
 	r->rcpt = NULL;

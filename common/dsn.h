@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+/* The six values of a recipient share one allocation, which final_rcpt starts and
+ * dsn_free frees: they may be changed in place but not freed or replaced one by one. */
 struct dsn_rcpt {
 	char *final_rcpt;   /* Final-Recipient, type removed; "" if absent */
 	char *orig_rcpt;    /* Original-Recipient, type removed */
