@@ -870,6 +870,31 @@ on_part(const struct mime_part *p, void *arg)
 
 /* ---- records ---- */
 
+/* Fill r's strings: recipient, action, status, smtp_code and remote_mta copied into one
+ * block, which recipient starts (bounce_result_free frees it and the diagnostic); the
+ * diagnostic, already allocated, is taken over. */
+static void
+set_rec(struct bounce_rec *r, const char *rcpt, const char *action, const char *status,
+    const char *code, const char *remote, char *diag)
+{
+	const char *v[5] = {rcpt, action, status, code, remote};
+	size_t len[5], total = 0;
+	char *block, *p;
+
+	for (size_t i = 0; i < 5; i++) {
+		len[i] = strlen(v[i]);
+		total += len[i] + 1;
+	}
+	p = block = rb_xmalloc(total);
+	char **dst[5] = {&r->recipient, &r->action, &r->status, &r->smtp_code, &r->remote_mta};
+	for (size_t i = 0; i < 5; i++) {
+		memcpy(p, v[i], len[i] + 1);
+		*dst[i] = p;
+		p += len[i] + 1;
+	}
+	r->diagnostic = diag;
+}
+
 static void
 add_rec(struct bounce_result *res, const char *rcpt, const char *action, const char *status,
     const char *diag, const char *remote)
@@ -913,12 +938,10 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 		find_smtp_code(d.data, code);
 	res->rec = rb_xreallocarray(res->rec, res->n + 1, sizeof *res->rec);
 	r = &res->rec[res->n++];
-	r->recipient = rb_xstrdup(rcpt);
-	r->action = rb_xstrdup(action);
-	r->status = rb_xstrdup(st);
-	r->smtp_code = rb_xstrdup(code);
-	r->remote_mta = remote && *remote ? rb_xstrdup(remote) : (d.len ? find_remote_host(d.data) : rb_xstrdup(""));
-	r->diagnostic = d.data ? d.data : rb_xstrdup("");
+	char *host = remote && *remote ? NULL : d.len ? find_remote_host(d.data) : NULL;
+	set_rec(r, rcpt, action, st, code, remote && *remote ? remote : host ? host : "",
+	    d.data ? d.data : rb_xstrdup(""));
+	free(host);
 }
 
 /* ---- the plain-text scanner ---- */
@@ -1982,19 +2005,13 @@ fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_r
 		struct bounce_result one = {0};
 		add_rec(&one, r->recipient, r->action, r->status, S(&diag), r->remote_mta);
 		if (one.n == 1) {
-			free(r->diagnostic);
-			r->diagnostic = one.rec[0].diagnostic;
-			one.rec[0].diagnostic = NULL;
-			if (r->smtp_code[0] == '\0') {
-				free(r->smtp_code);
-				r->smtp_code = one.rec[0].smtp_code;
-				one.rec[0].smtp_code = NULL;
-			}
-			if (r->status[0] == '\0') {
-				free(r->status);
-				r->status = one.rec[0].status;
-				one.rec[0].status = NULL;
-			}
+			/* the diagnostic, and the codes r lacks, from one */
+			struct bounce_rec old = *r, *o = &one.rec[0];
+			free(old.diagnostic);
+			set_rec(r, old.recipient, old.action, old.status[0] ? old.status : o->status,
+			    old.smtp_code[0] ? old.smtp_code : o->smtp_code, old.remote_mta, o->diagnostic);
+			o->diagnostic = NULL;
+			free(old.recipient);
 		}
 		bounce_result_free(&one);
 	}
@@ -2186,12 +2203,9 @@ done:
 void
 bounce_result_free(struct bounce_result *res)
 {
+	/* a record's other strings share the block that recipient starts */
 	for (size_t i = 0; i < res->n; i++) {
 		free(res->rec[i].recipient);
-		free(res->rec[i].action);
-		free(res->rec[i].status);
-		free(res->rec[i].smtp_code);
-		free(res->rec[i].remote_mta);
 		free(res->rec[i].diagnostic);
 	}
 	free(res->rec);
