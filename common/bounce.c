@@ -913,8 +913,21 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	}
 	/* the diagnostic on one line: white space collapsed, written straight into a buffer
 	 * of the size it can reach */
-	rb_buf_reserve(&d, diag ? strnlen(diag, MAX_DIAG) : 0);
-	for (const char *p = diag ? diag : ""; *p && d.len < MAX_DIAG; p++) {
+	size_t dlen = diag ? strlen(diag) : 0;
+	rb_buf_reserve(&d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
+	for (const char *p = diag ? diag : "", *pe = p + dlen; *p && d.len < MAX_DIAG; p++) {
+		uint64_t w;
+		/* eight bytes copied as they are when none is at or below ' ' (the test is
+		 * exact for a bound below 0x80) and all fit */
+		while (pe - p >= 8 && MAX_DIAG - d.len >= 8 && (memcpy(&w, p, 8),
+		    ((w - 0x2121212121212121u) & ~w & 0x8080808080808080u) == 0)) {
+			memcpy(d.data + d.len, &w, 8);
+			d.len += 8;
+			p += 8;
+			sp = false;
+		}
+		if (*p == '\0' || d.len >= MAX_DIAG)
+			break;
 		/* white space (the C locale's) or a control byte: all at or below ' ' */
 		if ((unsigned char)*p <= ' ') {
 			if (!sp)
@@ -1269,7 +1282,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 		rb_buf_addc(out, ' ');
 		rb_buf_add(out, v[i].s, v[i].n);
 	}
-	for (size_t k = 0; k < out->len; k++)
+	for (size_t k = 0; k < out->len && !letters; k++)
 		if (isalpha((unsigned char)out->data[k]) || (unsigned char)out->data[k] >= 0x80)
 			letters = true;
 	/* a title between stars ("** Message not delivered **") says nothing of the reason */

@@ -175,17 +175,15 @@ collapse_space(struct rb_buf *b)
 }
 
 static bool plain_value(const char *in, size_t len);
-static void plain_in_place(char *s, size_t len);
 
 bool
 mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out)
 {
 	if (!mime_header(hdr, len, name, out))
 		return false;
-	if (plain_value(out->data, out->len)) {
-		/* most values: decoded where they are, no second buffer */
-		plain_in_place(out->data, out->len);
-	} else {
+	/* Most values have nothing to decode: what decoding would do to them (some white
+	 * space turned into spaces) collapse_space does anyway, in place. */
+	if (!plain_value(out->data, out->len)) {
 		struct rb_buf raw = *out;
 		*out = (struct rb_buf){0};
 		buf_reset(out);
@@ -485,26 +483,6 @@ plain_value(const char *in, size_t len)
 {
 	return len == 0 || (scan_pair(in, len, '=', '?') == len && memchr(in, 0x1b, len) == NULL &&
 	    mime_valid_utf8(in, len));
-}
-
-/* copy_plain_value's bytes written over a plain value itself (each byte depends only on
- * the bytes before it, which are read first). */
-static void
-plain_in_place(char *s, size_t len)
-{
-	bool after_space = true;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == ' ' || c == '\t' || c == '\n') {
-			s[i] = c == '\n' ? ' ' : c;
-			after_space = true;
-		} else if (c == '\r' && after_space) {
-			s[i] = ' ';
-		} else {
-			after_space = false;
-		}
-	}
 }
 
 static bool
