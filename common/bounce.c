@@ -256,6 +256,33 @@ find_ci(const char *s, size_t n, const char *needle)
 	return SIZE_MAX;
 }
 
+/* A needle lower-cased once, for find_ci's search of many lines. */
+struct ci_needle {
+	const char *needle;
+	size_t k;
+	char low[256];
+};
+
+static void
+ci_needle_init(struct ci_needle *nd, const char *needle)
+{
+	nd->needle = needle;
+	nd->k = strlen(needle);
+	if (nd->k < sizeof nd->low)
+		for (size_t i = 0; i < nd->k; i++)
+			nd->low[i] = (char)tolower((unsigned char)needle[i]);
+}
+
+/* find_ci(s, n, nd->needle). */
+static size_t
+find_ci_needle(const char *s, size_t n, const struct ci_needle *nd)
+{
+	if (nd->k == 0 || nd->k >= sizeof nd->low)
+		return find_ci(s, n, nd->needle);
+	size_t at = scan_find_ci(s, n, nd->low, nd->k);
+	return at < n ? at : SIZE_MAX;
+}
+
 /* The engine: every marker table compiled into one string set (scan.h), on its first use,
  * so that every search of a table is one pass over the text, which it lower-cases as it
  * reads.  Built once by the caller and passed down; nothing here is global. */
@@ -1182,10 +1209,27 @@ excluded(char *const *ex, size_t nex, const char *a)
 static bool
 code_line(const struct line *l)
 {
-	char code[8], st[16], *s = rb_xstrndup(l->s, l->n);
-	bool hit = (find_smtp_code(s, code) && l->n > 8) || find_status(s, st, sizeof st);
+	char code[8], st[16], room[256], *s;
+	bool maybe = false, hit;
 
-	free(s);
+	/* Either code starts with 2, 4 or 5, then a digit (a reply) or a dot (a status):
+	 * most lines have no such pair, and need no closer look. */
+	for (size_t i = 0; i + 1 < l->n && !maybe; i++)
+		maybe = (l->s[i] == '2' || l->s[i] == '4' || l->s[i] == '5') &&
+		    ((l->s[i + 1] >= '0' && l->s[i + 1] <= '9') || l->s[i + 1] == '.');
+	if (!maybe)
+		return false;
+	/* the line as a string, on the stack when it fits */
+	if (l->n < sizeof room) {
+		memcpy(room, l->s, l->n);
+		room[l->n] = '\0';
+		s = room;
+	} else {
+		s = rb_xstrndup(l->s, l->n);
+	}
+	hit = (find_smtp_code(s, code) && l->n > 8) || find_status(s, st, sizeof st);
+	if (s != room)
+		free(s);
 	return hit;
 }
 
@@ -1206,6 +1250,12 @@ static bool
 mentions(const struct line *l, const char *addr)
 {
 	return find_ci(l->s, l->n, addr) != SIZE_MAX;
+}
+
+static bool
+mentions_needle(const struct line *l, const struct ci_needle *nd)
+{
+	return find_ci_needle(l->s, l->n, nd) != SIZE_MAX;
 }
 
 /* A heading of decoration: "----- Non-delivered information -----", "=====". */
@@ -1273,7 +1323,9 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 {
 	size_t i, end = next ? next->line : cut;
 	bool letters = false;
+	struct ci_needle addr;
 
+	ci_needle_init(&addr, c->addr);
 	rb_buf_clear(out);
 	rb_buf_add(out, v[c->line].s + c->rest, v[c->line].n - c->rest);
 	for (i = c->line + 1; i < end && i < c->line + 8 && !blank_line(&v[i]); i++) {
@@ -1296,7 +1348,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 		 * may carry the status code ("550 5.1.1 <a@b>... User unknown") */
 		for (i = 0; i < cut; i++) {
 			char *l;
-			if (i == c->line || !mentions(&v[i], c->addr))
+			if (i == c->line || !mentions_needle(&v[i], &addr))
 				continue;
 			l = rb_xstrndup(v[i].s, v[i].n);
 			bool hit = find_smtp_code(l, code) && find_status(l, st, sizeof st);
@@ -1326,7 +1378,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 	}
 	/* a transcript line naming this recipient: "<<< 550 <a@b>... User unknown" */
 	for (i = 0; i < cut; i++) {
-		if (i == c->line || !mentions(&v[i], c->addr) || !code_line(&v[i]))
+		if (i == c->line || !mentions_needle(&v[i], &addr) || !code_line(&v[i]))
 			continue;
 		if (!letters)
 			rb_buf_clear(out);
@@ -1339,7 +1391,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 	 * administrators' part of an Exchange notice: "a@b\n#550 5.1.1 ...") */
 	for (i = c->line + 1; i + 1 < cut; i++) {
 		size_t as, ae, rest;
-		if (!mentions(&v[i], c->addr) || !recipient_line(&v[i], &as, &ae, &rest) ||
+		if (!mentions_needle(&v[i], &addr) || !recipient_line(&v[i], &as, &ae, &rest) ||
 		    rest < v[i].n || !code_line(&v[i + 1]))
 			continue;
 		if (!letters)
@@ -1403,7 +1455,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 	}
 	/* the reason written just above the address ("User not listed in ...\naddr") */
 	if (out->len == 0 && c->line > 0 && !blank_line(&v[c->line - 1]) && !decoration_line(&v[c->line - 1]) &&
-	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions(&v[c->line - 1], c->addr))
+	    v[c->line - 1].s[v[c->line - 1].n - 1] != ':' && !mentions_needle(&v[c->line - 1], &addr))
 		rb_buf_add(out, v[c->line - 1].s, v[c->line - 1].n);
 	/* the line itself, when it says more than the address ("Unknown user: a@b") */
 	if (out->len == 0 && v[c->line].n > strlen(c->addr) + 8)
@@ -1415,8 +1467,11 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 static bool
 mention_cand(const struct line *v, size_t cut, char *addr, struct cand *out)
 {
+	struct ci_needle nd;
+
+	ci_needle_init(&nd, addr);
 	for (size_t i = 0; i < cut; i++) {
-		size_t at = find_ci(v[i].s, v[i].n, addr);
+		size_t at = find_ci_needle(v[i].s, v[i].n, &nd);
 		if (at == SIZE_MAX)
 			continue;
 		size_t r = at + strlen(addr);
