@@ -287,6 +287,9 @@ find_ci_needle(const char *s, size_t n, const struct ci_needle *nd)
  * so that every search of a table is one pass over the text, which it lower-cases as it
  * reads.  Built once by the caller and passed down; nothing here is global. */
 #define MAX_SETS 32
+/* The sets are found by their table's address in an open-addressed table of this size
+ * (a power of two, at least twice MAX_SETS). */
+#define SET_SLOTS 64
 /* analyse reads a returned notice one level deeper, at most twice (inner_bounce). */
 #define MAX_DEPTH 2
 
@@ -297,7 +300,7 @@ struct bounce_engine {
 		const char *const *list;
 		size_t n;
 		struct scan_set *set;
-	} sets[MAX_SETS];
+	} sets[SET_SLOTS];
 	size_t nsets;
 	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
 	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
@@ -343,7 +346,7 @@ bounce_engine_free(struct bounce_engine *eng)
 {
 	if (eng == NULL)
 		return;
-	for (size_t i = 0; i < eng->nsets; i++)
+	for (size_t i = 0; i < SET_SLOTS; i++)
 		scan_set_free(eng->sets[i].set);
 	for (size_t i = 0; i < NELEM(eng->kept); i++)
 		rb_buf_free(&eng->kept[i]);
@@ -365,15 +368,19 @@ bounce_engine_free(struct bounce_engine *eng)
 static const struct scan_set *
 set_of(struct bounce_engine *eng, const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < eng->nsets; i++)
+	size_t i = (size_t)(((uintptr_t)list >> 3) * 0x9e3779b1u) % SET_SLOTS;
+
+	/* asked for many times a message: one probe, mostly */
+	for (; eng->sets[i].list != NULL; i = (i + 1) % SET_SLOTS)
 		if (eng->sets[i].list == list && eng->sets[i].n == n)
 			return eng->sets[i].set;
 	if (eng->nsets == MAX_SETS)
 		rb_die(RB_EXIT_FATAL, "too many marker tables");
-	eng->sets[eng->nsets].list = list;
-	eng->sets[eng->nsets].n = n;
-	eng->sets[eng->nsets].set = scan_set_new(list, n);
-	return eng->sets[eng->nsets++].set;
+	eng->nsets++;
+	eng->sets[i].list = list;
+	eng->sets[i].n = n;
+	eng->sets[i].set = scan_set_new(list, n);
+	return eng->sets[i].set;
 }
 
 /* Does s[0..len) (up to a NUL), lower-cased, contain one of the markers? */
