@@ -1007,31 +1007,41 @@ blank_line(const struct line *l)
 	return true;
 }
 
-/* The lines of text into *out, a vector of *capp entries that is grown as needed and
- * kept by the caller for the next text. */
-static size_t
-split_lines(const char *text, size_t len, struct line **out, size_t *capp)
-{
-	size_t n = 0, cap = *capp, i = 0;
-	struct line *v = *out;
+/* The lines of a text, split as far as they are asked for: the returned message after
+ * the cut is mostly never looked at.  The vector (v, cap) is the caller's, kept from one
+ * text to the next. */
+struct lines {
+	const char *text;
+	size_t len, pos;     /* the text, and where its part not yet split starts */
+	struct line *v;
+	size_t n, cap;
+};
 
-	while (i < len) {
-		const char *nl = memchr(text + i, '\n', len - i);
-		size_t ll = nl ? (size_t)(nl - (text + i)) : len - i;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			v = rb_xreallocarray(v, cap, sizeof *v);
+static void
+lines_start(struct lines *L, const char *text, size_t len, struct line *v, size_t cap)
+{
+	*L = (struct lines){.text = text, .len = len, .v = v, .cap = cap};
+}
+
+/* Is there a line i?  (v may move: read it again after each call.) */
+static bool
+have_line(struct lines *L, size_t i)
+{
+	while (L->n <= i && L->pos < L->len) {
+		const char *p = L->text + L->pos, *nl = memchr(p, '\n', L->len - L->pos);
+		size_t ll = nl ? (size_t)(nl - p) : L->len - L->pos;
+		if (L->n == L->cap) {
+			L->cap = L->cap ? L->cap * 2 : 64;
+			L->v = rb_xreallocarray(L->v, L->cap, sizeof *L->v);
 		}
-		v[n].s = text + i;
-		v[n].n = ll;
-		while (v[n].n > 0 && v[n].s[v[n].n - 1] == '\r')
-			v[n].n--;
-		n++;
-		i += ll + 1;
+		struct line *l = &L->v[L->n++];
+		l->s = p;
+		l->n = ll;
+		while (l->n > 0 && l->s[l->n - 1] == '\r')
+			l->n--;
+		L->pos += ll + 1;
 	}
-	*out = v;
-	*capp = cap;
-	return n;
+	return i < L->n;
 }
 
 /* A header line of a returned message at column 0: "Received: ", "From: " ... */
@@ -1083,11 +1093,13 @@ marker_line(struct bounce_engine *eng, const char *s, size_t len, const char *co
 	return scan_set_starts_within(set_of(eng, list, n), s + i, len - i, 12);
 }
 
-/* Index of the first line of the returned message in the text, or n. */
+/* Index of the first line of the returned message in the text, or the number of lines
+ * (all then split). */
 static size_t
-find_cut(struct bounce_engine *eng, const struct line *v, size_t n)
+find_cut(struct bounce_engine *eng, struct lines *L)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; have_line(L, i); i++) {
+		const struct line *v = L->v;
 		if (v[i].n > 0 && v[i].n < 100) {
 			static const char *const received[] = {"was received"};
 			if (marker_line(eng, v[i].s, v[i].n, returned_markers, NELEM(returned_markers)) &&
@@ -1101,14 +1113,14 @@ find_cut(struct bounce_engine *eng, const struct line *v, size_t n)
 				return i;
 			bool other = false;
 			size_t k;
-			for (k = i; k < n && k < i + 5 && message_header_line(&v[k]); k++)
-				if (!common_header(&v[k]))
+			for (k = i; k < i + 5 && have_line(L, k) && message_header_line(&L->v[k]); k++)
+				if (!common_header(&L->v[k]))
 					other = true;
 			if (k - i >= 2 && other)
 				return i;
 		}
 	}
-	return n;
+	return L->n;
 }
 
 /* Skip list bullets and quoting before a recipient: "  * ", ">>> ", "- ". */
@@ -1497,16 +1509,17 @@ mention_cand(const struct line *v, size_t cut, char *addr, struct cand *out)
 
 /* The header block of the returned message inline in the text, from the cut on. */
 static void
-inline_orig(const struct line *v, size_t n, size_t cut, struct rb_buf *orig)
+inline_orig(struct lines *L, size_t cut, struct rb_buf *orig)
 {
 	size_t i = cut;
 
-	while (i < n && !message_header_line(&v[i]))
+	/* the lines up to the seventh after the cut, as the search below would see them */
+	while (have_line(L, i) && !message_header_line(&L->v[i]) && i <= cut + 6)
 		i++;
-	if (i >= n || i > cut + 6)
+	if (!have_line(L, i) || i > cut + 6)
 		return;
-	for (; i < n && !blank_line(&v[i]); i++) {
-		rb_buf_add(orig, v[i].s, v[i].n);
+	for (; have_line(L, i) && !blank_line(&L->v[i]); i++) {
+		rb_buf_add(orig, L->v[i].s, L->v[i].n);
 		rb_buf_addc(orig, '\n');
 	}
 	rb_buf_addc(orig, '\n');
@@ -1551,17 +1564,17 @@ same_line_or_before(const char *text, size_t a, size_t b)
  * MESSAGE." outranks "could not be delivered for more than 4 hour(s)" when it comes first. */
 static bool
 delay_notice(struct bounce_engine *eng, const struct top *t, struct scan *sc,
-    const struct line *v, size_t n, size_t cut)
+    struct lines *L, size_t cut)
 {
 	bool delay = any_in(eng, S(&t->subject), t->subject.len, delay_words, NELEM(delay_words));
 	size_t lines = cut < 200 ? cut : 200;
 	const char *text = S(&sc->text);
 
 	if (sc->text_nul)
-		return delay_notice_by_line(eng, delay, v, lines);
+		return delay_notice_by_line(eng, delay, L->v, lines);
 	/* no marker spans a line break, so the markers of the lines before `lines` are
 	 * those that start before it */
-	size_t end = lines < n ? (size_t)(v[lines].s - text) : sc->text.len;
+	size_t end = have_line(L, lines) ? (size_t)(L->v[lines].s - text) : sc->text.len;
 	mark_text_upto(eng, sc, end);
 	size_t resend = sc->text_first[TM_RESEND], perm = group_first(sc, TM_PERMANENT, TM_MTA);
 	if (resend < end && (perm >= end || same_line_or_before(text, resend, perm)))
@@ -1576,22 +1589,29 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
     bool strong, struct work *w)
 {
 	struct line *v;
-	size_t n = split_lines(S(&sc->text), sc->text.len, &w->lines, &w->lines_cap), cut;
+	struct lines L;
+	size_t cut;
+	bool n;                  /* has the text a line at all? */
 	struct cand *c = NULL;
 	size_t nc = 0, over = 0;
 	struct rb_buf diag = w->diag;
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
 	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
 
-	v = w->lines;
-	cut = find_cut(eng, v, n);
+	lines_start(&L, S(&sc->text), sc->text.len, w->lines, w->lines_cap);
+	cut = find_cut(eng, &L);
+	n = have_line(&L, 0);
 	char *ex[3] = {t->to_addr, t->from_addr, reply_to};
 	const char *action;
 
-	action = delay_notice(eng, t, sc, v, n, cut) ? "delayed" : "failed";
+	action = delay_notice(eng, t, sc, &L, cut) ? "delayed" : "failed";
 	rb_buf_clear(&diag);
-	if (sc->orig.len == 0 && cut < n)
-		inline_orig(v, n, cut, &sc->orig);
+	if (sc->orig.len == 0 && have_line(&L, cut))
+		inline_orig(&L, cut, &sc->orig);
+	/* no line past these is asked for: the vector stays where it is */
+	v = L.v;
+	w->lines = L.v;
+	w->lines_cap = L.cap;
 	for (size_t i = 0; i < cut; i++) {
 		size_t as, ae, rest;
 		if (!recipient_line(&v[i], &as, &ae, &rest) && !phrase_line(eng, &v[i], &as, &ae, &rest))
@@ -2059,7 +2079,8 @@ fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_r
     struct work *w)
 {
 	struct line *v;
-	size_t n, cut;
+	struct lines L;
+	size_t cut;
 	struct rb_buf diag = w->diag;
 	bool missing = false;
 
@@ -2068,9 +2089,12 @@ fill_from_text(struct bounce_engine *eng, const struct scan *sc, struct bounce_r
 			missing = true;
 	if (!missing || sc->text.len == 0)
 		return;
-	n = split_lines(S(&sc->text), sc->text.len, &w->lines, &w->lines_cap);
-	v = w->lines;
-	cut = find_cut(eng, v, n);
+	lines_start(&L, S(&sc->text), sc->text.len, w->lines, w->lines_cap);
+	cut = find_cut(eng, &L);
+	/* diagnostic_for reads no line past the cut, and the first whatever the cut */
+	have_line(&L, 0);
+	v = w->lines = L.v;
+	w->lines_cap = L.cap;
 	for (size_t k = 0; k < res->n; k++) {
 		struct bounce_rec *r = &res->rec[k];
 		struct cand at;
