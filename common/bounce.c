@@ -949,28 +949,21 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	 * of the size it can reach */
 	size_t dlen = diag ? strlen(diag) : 0;
 	rb_buf_reserve(&d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
-	for (const char *p = diag ? diag : "", *pe = p + dlen; *p && d.len < MAX_DIAG; p++) {
-		uint64_t w;
-		/* eight bytes copied as they are when none is at or below ' ' (the test is
-		 * exact for a bound below 0x80) and all fit */
-		while (pe - p >= 8 && MAX_DIAG - d.len >= 8 && (memcpy(&w, p, 8),
-		    ((w - 0x2121212121212121u) & ~w & 0x8080808080808080u) == 0)) {
-			memcpy(d.data + d.len, &w, 8);
-			d.len += 8;
-			p += 8;
-			sp = false;
+	const unsigned char *p = (const unsigned char *)(diag ? diag : ""), *pe = p + dlen;
+	while (p < pe && d.len < MAX_DIAG) {
+		/* a stretch that cannot fill the buffer: no test of its length inside */
+		size_t chunk = (size_t)(pe - p) < MAX_DIAG - d.len ? (size_t)(pe - p) : MAX_DIAG - d.len;
+		char *o = d.data;
+		size_t olen = d.len;
+		for (const unsigned char *ce = p + chunk; p < ce; p++) {
+			/* white space (the C locale's) or a control byte, all at or below ' ',
+			 * becomes one space; without branches, as words and spaces alternate */
+			bool ws = *p <= ' ';
+			o[olen] = ws ? ' ' : (char)*p;
+			olen += !(ws && sp);
+			sp = ws;
 		}
-		if (*p == '\0' || d.len >= MAX_DIAG)
-			break;
-		/* white space (the C locale's) or a control byte: all at or below ' ' */
-		if ((unsigned char)*p <= ' ') {
-			if (!sp)
-				d.data[d.len++] = ' ';
-			sp = true;
-		} else {
-			d.data[d.len++] = *p;
-			sp = false;
-		}
+		d.len = olen;
 	}
 	while (d.len > 0 && d.data[d.len - 1] == ' ')
 		d.len--;
