@@ -209,7 +209,12 @@ struct scan {
 	struct rb_buf html;      /* its HTML parts as text, used when there is no plain text */
 	struct rb_buf orig;      /* the header block of the returned message */
 	struct rb_buf feedback;  /* the message/feedback-report part */
-	struct rb_buf attached;  /* the first returned message, whole (a forwarded bounce) */
+	struct rb_buf attached;  /* the first returned message, whole (a forwarded bounce), when
+	                          * it is not a part of msg as it is */
+	const char *msg;         /* the message analysed, which stays put while it is */
+	size_t msg_len;
+	const char *att;         /* the first returned message where it is in msg, or NULL */
+	size_t att_len;
 	struct dsn_report dsn;
 	bool has_feedback;
 	bool has_dsn_part;
@@ -887,7 +892,15 @@ on_part(const struct mime_part *p, void *arg)
 	} else if (strncmp(p->type, "message/", 8) == 0 || strcmp(p->type, "text/rfc822-headers") == 0) {
 		if (sc->orig.len == 0) {
 			rb_buf_add(&sc->orig, p->body, mime_header_len(p->body, p->body_len));
-			rb_buf_add(&sc->attached, p->body, p->body_len);
+			/* mostly not needed: pointed at when it lies in the message as it is,
+			 * copied only when decoding made it */
+			uintptr_t b = (uintptr_t)p->body, m0 = (uintptr_t)sc->msg;
+			if (b >= m0 && b - m0 <= sc->msg_len && p->body_len <= sc->msg_len - (b - m0)) {
+				sc->att = p->body;
+				sc->att_len = p->body_len;
+			} else {
+				rb_buf_add(&sc->attached, p->body, p->body_len);
+			}
 		}
 	} else if (p->depth > 0 && looks_like_message_headers(p->hdr, p->hdr_len)) {
 		if (sc->orig.len == 0)
@@ -2119,13 +2132,19 @@ bounce_analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bo
 /* A notice that returns another notice (forwarded by a relay or a filter): the inner one
  * names the recipients.  Adopts its records and returns true when it has some. */
 static bool
-inner_bounce(struct bounce_engine *eng, const struct scan *sc, struct bounce_result *res, int depth)
+inner_bounce(struct bounce_engine *eng, struct scan *sc, struct bounce_result *res, int depth)
 {
 	struct bounce_result in;
-	const char *m = S(&sc->attached);
-	size_t hl = mime_header_len(m, sc->attached.len);
 	struct rb_buf v = {0};
 	bool daemon_like;
+
+	/* the returned message in a buffer of its own, as the reader hands out messages */
+	if (sc->att != NULL) {
+		rb_buf_add(&sc->attached, sc->att, sc->att_len);
+		sc->att = NULL;
+	}
+	const char *m = S(&sc->attached);
+	size_t hl = mime_header_len(m, sc->attached.len);
 
 	if (depth >= 2 || sc->attached.len == 0)
 		return false;
@@ -2186,6 +2205,8 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 	memset(&sc, 0, sizeof sc);
 	if (depth == 0)
 		take_kept(eng, &sc);
+	sc.msg = msg;
+	sc.msg_len = len;
 	read_top(eng, msg, len, &t, w);
 	mime_walker_walk(eng->walker, msg, len, on_part, &sc);
 	if (sc.text.len == 0 && sc.html.len)
