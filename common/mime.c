@@ -375,12 +375,12 @@ is_ascii_charset(const char *cs)
 	    strcasecmp(cs, "ascii") == 0 || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
 }
 
-void
-mime_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out)
+/* The charset label as mime_to_utf8 uses it: lower-cased, mail's aliases renamed; "" for
+ * none or one too long. */
+static void
+charset_name(const char *charset, char cs[64])
 {
-	char cs[64];
-
-	if (charset && strlen(charset) < sizeof cs) {
+	if (charset && strlen(charset) < 64) {
 		size_t i;
 		for (i = 0; charset[i]; i++)
 			cs[i] = (char)tolower((unsigned char)charset[i]);
@@ -395,6 +395,29 @@ mime_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out
 	} else {
 		cs[0] = '\0';
 	}
+}
+
+/* Would mime_to_utf8 append in as it is?  (Sure only of the common case: UTF-8 text
+ * labelled as such, as ASCII or as none.) */
+static bool
+utf8_as_is(const char *charset, const char *in, size_t len)
+{
+	char cs[64];
+
+	charset_name(charset, cs);
+	if (!is_ascii_charset(cs) && strncmp(cs, "iso-2022", 8) != 0)
+		return false;
+	if (memchr(in, 0x1b, len) != NULL && memmem(in, len, "\x1b$", 2) != NULL)
+		return false;
+	return mime_valid_utf8(in, len);
+}
+
+void
+mime_to_utf8(const char *charset, const char *in, size_t len, struct rb_buf *out)
+{
+	char cs[64];
+
+	charset_name(charset, cs);
 	if (memchr(in, 0x1b, len) != NULL && memmem(in, len, "\x1b$", 2) != NULL &&
 	    (is_ascii_charset(cs) || strncmp(cs, "iso-2022-jp", 11) == 0)) {
 		if (iconv_to_utf8("ISO-2022-JP-3", in, len, out) || iconv_to_utf8("ISO-2022-JP", in, len, out))
@@ -759,10 +782,13 @@ walk_entity(struct walk *w, const char *msg, size_t len, int depth, bool attache
 	if (blen > MIME_MAX_PART)
 		blen = MIME_MAX_PART;
 	if (strncmp(type->data, "text/", 5) == 0 && strcmp(type->data, "text/rfc822-headers") != 0) {
-		mime_param(ct->data, "charset", param);
-		mime_to_utf8(param->len ? param->data : NULL, body, blen, text);
-		body = text->data ? text->data : "";
-		blen = text->len;
+		const char *cs = mime_param(ct->data, "charset", param) && param->len ? param->data : NULL;
+		/* most text is UTF-8 or ASCII already: handed on where it is, not copied */
+		if (!utf8_as_is(cs, body, blen)) {
+			mime_to_utf8(cs, body, blen, text);
+			body = text->data ? text->data : "";
+			blen = text->len;
+		}
 	}
 	p.type = type->data;
 	p.hdr = msg;
