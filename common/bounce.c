@@ -547,7 +547,7 @@ addr_in(const char *v)
 
 /* ---- codes ---- */
 
-static bool find_status_from(const char *s, char *out, size_t outlen, bool after_reply);
+static bool find_status_from(const char *s, char *out, size_t outlen);
 
 /* An RFC 3463 code in s ("5.1.1", "#5.1.10"), copied to out; false if none.  A code
  * that follows an SMTP reply code ("550-5.7.1", "550 '5.7.1") is the remote server's
@@ -555,7 +555,7 @@ static bool find_status_from(const char *s, char *out, size_t outlen, bool after
 static bool
 find_status(const char *s, char *out, size_t outlen)
 {
-	return find_status_from(s, out, outlen, true) || find_status_from(s, out, outlen, false);
+	return find_status_from(s, out, outlen);
 }
 
 static bool
@@ -571,14 +571,17 @@ after_reply_code(const char *s, const char *p)
 	    isdigit((unsigned char)q[-1]) && (q - s == 3 || !isalnum((unsigned char)q[-4]));
 }
 
+/* Both of find_status's searches in one pass: the first code that follows a reply code
+ * (when it fits out), else the first code of all. */
 static bool
-find_status_from(const char *s, char *out, size_t outlen, bool after_reply)
+find_status_from(const char *s, char *out, size_t outlen)
 {
+	const char *first = NULL;
+	size_t first_len = 0;
+
 	for (const char *p = s; *p; p++) {
 		/* the cheap test first: a class digit and a dot */
 		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
-			continue;
-		if (after_reply && !after_reply_code(s, p))
 			continue;
 		if (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
 			continue;
@@ -598,13 +601,25 @@ find_status_from(const char *s, char *out, size_t outlen, bool after_reply)
 		if (isalnum((unsigned char)q[d2]))
 			continue;
 		size_t len = (size_t)(q + d2 - p);
-		if (len >= outlen)
-			return false;
-		memcpy(out, p, len);
-		out[len] = '\0';
-		return true;
+		if (first == NULL) {
+			first = p;
+			first_len = len;
+		}
+		if (after_reply_code(s, p)) {
+			if (len < outlen) {
+				first = p;
+				first_len = len;
+			}
+			/* a code after a reply too long for out: the first of all, as the
+			 * search without replies would find it */
+			break;
+		}
 	}
-	return false;
+	if (first == NULL || first_len >= outlen)
+		return false;
+	memcpy(out, first, first_len);
+	out[first_len] = '\0';
+	return true;
 }
 
 /* An SMTP reply code ("550", "421-") in s; false if none. */

@@ -46,7 +46,8 @@ ascii_lower_eq(char a, char b)
 static void
 buf_reset(struct rb_buf *b)
 {
-	rb_buf_reserve(b, 0);
+	if (b->data == NULL)
+		rb_buf_reserve(b, 0);
 	b->len = 0;
 	b->data[0] = '\0';
 }
@@ -59,23 +60,26 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 	char *d;
 
 	/* written in place: the result is never longer than the value */
-	rb_buf_reserve(out, n);
+	if (out->len + n >= out->cap)
+		rb_buf_reserve(out, n);
 	d = out->data + out->len;
-	for (i = 0; i < n;) {
+	for (i = 0; n - i >= 8; i += 8) {
 		uint64_t w;
 		/* eight bytes copied as they are when none is below 0x0e, so none is a tab,
 		 * a CR or a LF (the test is exact for a bound of at most 0x80) */
-		if (n - i >= 8 && (memcpy(&w, v + i, 8),
-		    ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) == 0)) {
+		memcpy(&w, v + i, 8);
+		if (((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) == 0) {
 			memcpy(d, &w, 8);
 			d += 8;
-			i += 8;
 			continue;
 		}
+		for (size_t k = i; k < i + 8; k++)
+			if (v[k] != '\n' && v[k] != '\r')
+				*d++ = v[k] == '\t' ? ' ' : v[k];
+	}
+	for (; i < n; i++)
 		if (v[i] != '\n' && v[i] != '\r')
 			*d++ = v[i] == '\t' ? ' ' : v[i];
-		i++;
-	}
 	out->len = (size_t)(d - out->data);
 	while (out->len > start && isspace((unsigned char)out->data[out->len - 1]))
 		out->len--;
