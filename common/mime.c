@@ -14,19 +14,13 @@
 size_t
 mime_header_len(const char *msg, size_t len)
 {
-	size_t i = 0;
+	size_t q;
 
 	if (len > 0 && msg[0] == '\n')
 		return 1;
-	while (i < len) {
-		const char *nl = memchr(msg + i, '\n', len - i);
-		if (nl == NULL)
-			return len;
-		i = (size_t)(nl - msg) + 1;
-		if (i < len && msg[i] == '\n')
-			return i + 1;
-	}
-	return len;
+	/* the first empty line: a LF then a LF, found many bytes at a time */
+	q = scan_pair(msg, len, '\n', '\n');
+	return q < len ? q + 2 : len;
 }
 
 /* Are two bytes equal, ASCII letters compared without case? */
