@@ -1211,6 +1211,9 @@ phrase_line(struct bounce_engine *eng, const struct line *l, size_t *as, size_t 
 	size_t first[NELEM(rcpt_phrases)], mf = SIZE_MAX;
 	bool found = false;
 
+	/* the address is found by its '@': a line without one has none to give */
+	if (memchr(l->s, '@', l->n) == NULL)
+		return false;
 	for (size_t k = 0; k < NELEM(rcpt_phrases); k++)
 		first[k] = SIZE_MAX;
 	/* the first place of every phrase, in one pass */
