@@ -234,8 +234,11 @@ dsn_parse(const char *text, size_t len, struct dsn_report *r)
 		for (size_t k = 0; k < llen && blank; k++)
 			blank = isspace((unsigned char)line[k]);
 		bool cont = !blank && (line[0] == ' ' || line[0] == '\t');
-		bool is_final = !cont && llen > 16 && strncasecmp(line, "Final-Recipient:", 16) == 0;
-		bool is_orig = !cont && llen > 19 && strncasecmp(line, "Original-Recipient:", 19) == 0;
+		/* the first letter first: most lines start with neither */
+		bool is_final = !cont && llen > 16 && (line[0] | 0x20) == 'f' &&
+		    strncasecmp(line, "Final-Recipient:", 16) == 0;
+		bool is_orig = !cont && llen > 19 && (line[0] | 0x20) == 'o' &&
+		    strncasecmp(line, "Original-Recipient:", 19) == 0;
 		/* groups written without the blank line between them: a second recipient
 		 * starts a new one */
 		if (gstart && ((is_final && has_final) || (is_orig && has_orig))) {
