@@ -63,7 +63,8 @@ struct mime_part {
 	const char *type;   /* lower-cased media type, "text/plain" by default */
 	const char *hdr;    /* the part's header block (raw) */
 	size_t hdr_len;
-	const char *body;   /* text parts: decoded to UTF-8; message/ and others: decoded bytes */
+	const char *body;   /* text parts: decoded to UTF-8; message/ and others: decoded bytes
+	                     * (body_len of them, not NUL-terminated) */
 	size_t body_len;
 	int depth;          /* 0 for the message itself */
 	bool attached;      /* inside an attached message (message/rfc822) */
