@@ -18,6 +18,8 @@ enum bounce_kind {
 	BOUNCE_AUTOREPLY  /* an RFC 3834 automatic reply */
 };
 
+/* A record's recipient, action, status, smtp_code and remote_mta share one block, which
+ * recipient starts; diagnostic is a block of its own.  Only bounce_result_free frees them. */
 struct bounce_rec {
 	char *recipient;
 	char *action;
