@@ -10,7 +10,7 @@
     bench-gen.py measure [-n RUNS] [-e LOG] CMD [| CMD ...]
                                          run a pipeline RUNS times, stdout to /dev/null,
                                          stderr to /dev/null or appended to LOG; print
-                                         "median_seconds peak_rss_kb statuses how"
+                                         "median_seconds best_seconds peak_rss_kb statuses how"
 
 The same arguments always give the same bytes: every choice comes from a seeded generator.
 The generators print "messages=M bounces=B bytes=S" (or "records=N bytes=S") on stdout.
@@ -527,7 +527,7 @@ def measure(args):
         peak = max(peak, rss)
         worst = [c if c != 0 else w for w, c in zip(worst, codes)]
     how = "gnu-time" if timer else "vmhwm-poll"
-    print(f"{statistics.median(times):.3f} {peak} {','.join(map(str, worst))} {how}")
+    print(f"{statistics.median(times):.3f} {min(times):.3f} {peak} {','.join(map(str, worst))} {how}")
 
 
 def main(argv):
