@@ -1,6 +1,8 @@
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,11 +19,28 @@
 /* Set once at start-up from argv[0]; read-only afterwards. */
 static const char *progname = "rebounce";
 
+/* A pipe between two filters holds 64 KiB: a writer that fills it waits for the reader,
+ * and the stages of a pipeline take turns in small steps.  Where Linux allows, the pipe
+ * on fd is made to hold 1 MiB, so each stage runs longer between switches.  Nothing
+ * depends on it: a refusal (not a pipe, over the system's limit) changes nothing. */
+static void
+widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	int saved = errno;
+	(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+	errno = saved;
+#else
+	(void)fd;
+#endif
+}
+
 void
 rb_init(const char *argv0)
 {
 	const char *slash;
 
+	widen_pipe(STDOUT_FILENO);
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');
