@@ -10,7 +10,7 @@
     bench-gen.py measure [-n RUNS] [-e LOG] CMD [| CMD ...]
                                          run a pipeline RUNS times, stdout to /dev/null,
                                          stderr to /dev/null or appended to LOG; print
-                                         "median_seconds best_seconds peak_rss_kb statuses how"
+                                         "median_s best_s median_cpu_s peak_rss_kb statuses how"
 
 The same arguments always give the same bytes: every choice comes from a seeded generator.
 The generators print "messages=M bounces=B bytes=S" (or "records=N bytes=S") on stdout.
@@ -454,7 +454,8 @@ def vm_hwm(pid):
 
 
 def run_once(stages, timer, errlog):
-    """Run the stages as one pipeline; return (seconds, peak RSS in KiB, exit statuses).
+    """Run the stages as one pipeline; return (seconds, CPU seconds of all its processes,
+    peak RSS in KiB, exit statuses).
 
     A process started from this one carries this interpreter's memory into its own peak
     until it executes, so the peak comes from GNU time (which starts each program from a
@@ -479,13 +480,15 @@ def run_once(stages, timer, errlog):
             prev.close()
         prev = p.stdout
         procs.append(p)
-    rss, codes, running = 0, {}, {p.pid: p for p in procs}
+    rss, cpu, codes, running = 0, 0.0, {}, {p.pid: p for p in procs}
     while running:
         for pid in list(running):
             if not timer:
                 rss = max(rss, vm_hwm(pid))
-            done, st, _ = os.wait4(pid, 0 if timer else os.WNOHANG)
+            done, st, ru = os.wait4(pid, 0 if timer else os.WNOHANG)
             if done:
+                # user and system time, the program's own when GNU time runs it
+                cpu += ru.ru_utime + ru.ru_stime
                 running.pop(pid).returncode = codes[pid] = os.waitstatus_to_exitcode(st)
         if running and not timer:
             time.sleep(0.005)
@@ -496,7 +499,7 @@ def run_once(stages, timer, errlog):
                 if line.strip().isdigit():
                     rss = max(rss, int(line))
         os.unlink(report)
-    return secs, rss, [codes[p.pid] for p in procs]
+    return secs, cpu, rss, [codes[p.pid] for p in procs]
 
 
 def measure(args):
@@ -520,14 +523,16 @@ def measure(args):
     if any(not s for s in stages):
         sys.exit("bench-gen.py: measure: empty command in the pipeline")
     timer = None if os.environ.get("BENCH_RSS") == "poll" else gnu_time()
-    times, peak, worst = [], 0, [0] * len(stages)
+    times, cpus, peak, worst = [], [], 0, [0] * len(stages)
     for _ in range(runs):
-        secs, rss, codes = run_once(stages, timer, errlog)
+        secs, cpu, rss, codes = run_once(stages, timer, errlog)
         times.append(secs)
+        cpus.append(cpu)
         peak = max(peak, rss)
         worst = [c if c != 0 else w for w, c in zip(worst, codes)]
     how = "gnu-time" if timer else "vmhwm-poll"
-    print(f"{statistics.median(times):.3f} {min(times):.3f} {peak} {','.join(map(str, worst))} {how}")
+    print(f"{statistics.median(times):.3f} {min(times):.3f} {statistics.median(cpus):.3f} "
+          f"{peak} {','.join(map(str, worst))} {how}")
 
 
 def main(argv):

@@ -72,7 +72,7 @@ PY
 
 @test "measure reports every stage's exit status" {
 	run -0 gen measure -n 2 -- sh -c 'exit 3' '|' cat
-	assert_output --regexp '^[0-9]+\.[0-9]{3} [0-9]+\.[0-9]{3} [0-9]+ 3,0 (gnu-time|vmhwm-poll)$'
+	assert_output --regexp '^[0-9]+\.[0-9]{3} [0-9]+\.[0-9]{3} [0-9]+\.[0-9]{3} [0-9]+ 3,0 (gnu-time|vmhwm-poll)$'
 }
 
 @test "the bench runs on tiny inputs and prints n/a for what is not built" {
