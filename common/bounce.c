@@ -238,30 +238,7 @@ contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-/* The first offset of needle (not empty) in s[0..n), ASCII letters compared without case,
- * or SIZE_MAX.  The needle is lower-cased once, for scan_find_ci's many places at a time. */
-static size_t
-find_ci(const char *s, size_t n, const char *needle)
-{
-	char low[256];
-	size_t k = strlen(needle);
-
-	if (k == 0)
-		return SIZE_MAX;
-	if (k < sizeof low) {
-		for (size_t i = 0; i < k; i++)
-			low[i] = (char)tolower((unsigned char)needle[i]);
-		size_t at = scan_find_ci(s, n, low, k);
-		return at < n ? at : SIZE_MAX;
-	}
-	int c0 = tolower((unsigned char)needle[0]);
-	for (size_t i = 0; i + k <= n; i++)
-		if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, needle, k) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-/* A needle lower-cased once, for find_ci's search of many lines. */
+/* A needle lower-cased once, for scan_find_ci's many places at a time over many lines. */
 struct ci_needle {
 	const char *needle;
 	size_t k;
@@ -278,14 +255,34 @@ ci_needle_init(struct ci_needle *nd, const char *needle)
 			nd->low[i] = (char)tolower((unsigned char)needle[i]);
 }
 
-/* find_ci(s, n, nd->needle). */
+/* The first offset of the needle (not empty) in s[0..n), ASCII letters compared without
+ * case, or SIZE_MAX.  A needle too long to be lower-cased in place is compared a place at
+ * a time. */
 static size_t
 find_ci_needle(const char *s, size_t n, const struct ci_needle *nd)
 {
-	if (nd->k == 0 || nd->k >= sizeof nd->low)
-		return find_ci(s, n, nd->needle);
-	size_t at = scan_find_ci(s, n, nd->low, nd->k);
-	return at < n ? at : SIZE_MAX;
+	size_t k = nd->k;
+
+	if (k == 0)
+		return SIZE_MAX;
+	if (k < sizeof nd->low) {
+		size_t at = scan_find_ci(s, n, nd->low, k);
+		return at < n ? at : SIZE_MAX;
+	}
+	int c0 = tolower((unsigned char)nd->needle[0]);
+	for (size_t i = 0; i + k <= n; i++)
+		if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, nd->needle, k) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static size_t
+find_ci(const char *s, size_t n, const char *needle)
+{
+	struct ci_needle nd;
+
+	ci_needle_init(&nd, needle);
+	return find_ci_needle(s, n, &nd);
 }
 
 /* The engine: every marker table compiled into one string set (scan.h), on its first use,
