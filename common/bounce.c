@@ -1,7 +1,6 @@
 #define _GNU_SOURCE /* memmem, strcasestr, timegm */
 #include "bounce.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ascii.h"
 #include "dsn.h"
 #include "mime.h"
 #include "scan.h"
@@ -252,7 +252,7 @@ ci_needle_init(struct ci_needle *nd, const char *needle)
 	nd->k = strlen(needle);
 	if (nd->k < sizeof nd->low)
 		for (size_t i = 0; i < nd->k; i++)
-			nd->low[i] = (char)tolower((unsigned char)needle[i]);
+			nd->low[i] = (char)ascii_tolower((unsigned char)needle[i]);
 }
 
 /* The first offset of the needle (not empty) in s[0..n), ASCII letters compared without
@@ -269,9 +269,9 @@ find_ci_needle(const char *s, size_t n, const struct ci_needle *nd)
 		size_t at = scan_find_ci(s, n, nd->low, k);
 		return at < n ? at : SIZE_MAX;
 	}
-	int c0 = tolower((unsigned char)nd->needle[0]);
+	int c0 = ascii_tolower((unsigned char)nd->needle[0]);
 	for (size_t i = 0; i + k <= n; i++)
-		if (tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, nd->needle, k) == 0)
+		if (ascii_tolower((unsigned char)s[i]) == c0 && strncasecmp(s + i, nd->needle, k) == 0)
 			return i;
 	return SIZE_MAX;
 }
@@ -469,13 +469,13 @@ failure_wording(struct bounce_engine *eng, struct scan *sc)
 static bool
 local_char(unsigned char c)
 {
-	return isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c >= 0x80;
+	return ascii_isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c >= 0x80;
 }
 
 static bool
 domain_char(unsigned char c)
 {
-	return isalnum(c) || c == '.' || c == '-' || c == '_';
+	return ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
 }
 
 /* The first address in s[0..n): its start and end.  The domain must have a dot. */
@@ -522,7 +522,7 @@ addr_norm(const char *s, size_t n)
 {
 	char *d = rb_xstrndup(s, n), *at = strrchr(d, '@');
 	for (char *p = at; p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+		*p = (char)ascii_tolower((unsigned char)*p);
 	return d;
 }
 
@@ -564,8 +564,8 @@ after_reply_code(const char *s, const char *p)
 		q--;
 	if (q - s < 3 || q == p)
 		return false;
-	return (q[-3] == '2' || q[-3] == '4' || q[-3] == '5') && isdigit((unsigned char)q[-2]) &&
-	    isdigit((unsigned char)q[-1]) && (q - s == 3 || !isalnum((unsigned char)q[-4]));
+	return (q[-3] == '2' || q[-3] == '4' || q[-3] == '5') && ascii_isdigit((unsigned char)q[-2]) &&
+	    ascii_isdigit((unsigned char)q[-1]) && (q - s == 3 || !ascii_isalnum((unsigned char)q[-4]));
 }
 
 /* Both of find_status's searches in one pass: the first code that follows a reply code
@@ -580,22 +580,22 @@ find_status_from(const char *s, char *out, size_t outlen)
 		/* the cheap test first: a class digit and a dot */
 		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
 			continue;
-		if (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || p[-1] == '.'))
 			continue;
 		const char *q = p + 2;
 		size_t d1 = 0, d2 = 0;
-		while (isdigit((unsigned char)q[d1]))
+		while (ascii_isdigit((unsigned char)q[d1]))
 			d1++;
 		if (d1 == 0 || d1 > 3 || q[d1] != '.')
 			continue;
 		q += d1 + 1;
-		while (isdigit((unsigned char)q[d2]))
+		while (ascii_isdigit((unsigned char)q[d2]))
 			d2++;
 		if (d2 == 0 || d2 > 3)
 			continue;
-		if (q[d2] == '.' && isdigit((unsigned char)q[d2 + 1]))
+		if (q[d2] == '.' && ascii_isdigit((unsigned char)q[d2 + 1]))
 			continue; /* an IP address */
-		if (isalnum((unsigned char)q[d2]))
+		if (ascii_isalnum((unsigned char)q[d2]))
 			continue;
 		size_t len = (size_t)(q + d2 - p);
 		if (first == NULL) {
@@ -624,10 +624,10 @@ static bool
 find_smtp_code(const char *s, char *out)
 {
 	for (const char *p = s; *p; p++) {
-		if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !isdigit((unsigned char)p[1]) ||
-		    !isdigit((unsigned char)p[2]))
+		if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !ascii_isdigit((unsigned char)p[1]) ||
+		    !ascii_isdigit((unsigned char)p[2]))
 			continue;
-		if (p > s && (isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
+		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
 			continue;
 		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != ']' && p[3] != ',' &&
 		    p[3] != ')')
@@ -657,7 +657,7 @@ find_remote_host(const char *s)
 				n++;
 			while (n > 0 && h[n - 1] == '.')
 				n--;
-			if (n > 3 && memchr(h, '.', n) && isalpha((unsigned char)h[n - 1]))
+			if (n > 3 && memchr(h, '.', n) && ascii_isalpha((unsigned char)h[n - 1]))
 				return rb_xstrndup(h, n);
 			size_t more = find_ci(s + at + 1, len - at - 1, lead[k]);
 			at = more == SIZE_MAX ? SIZE_MAX : at + 1 + more;
@@ -684,7 +684,7 @@ month_of(const char *m)
 static const char *
 skip_space(const char *p)
 {
-	while (isspace((unsigned char)*p))
+	while (ascii_isspace((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -698,9 +698,9 @@ scan_int(const char *p, int *out)
 	p = skip_space(p);
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
-	if (!isdigit((unsigned char)*p))
+	if (!ascii_isdigit((unsigned char)*p))
 		return NULL;
-	for (; isdigit((unsigned char)*p); p++)
+	for (; ascii_isdigit((unsigned char)*p); p++)
 		if (v < INT_MAX)
 			v = v * 10 + (*p - '0');
 	if (v > INT_MAX)
@@ -715,7 +715,7 @@ scan_word(const char *p, char *out, size_t max)
 	size_t n = 0;
 
 	p = skip_space(p);
-	while (*p && !isspace((unsigned char)*p) && n < max)
+	while (*p && !ascii_isspace((unsigned char)*p) && n < max)
 		out[n++] = *p++;
 	out[n] = '\0';
 	return n ? p : NULL;
@@ -785,7 +785,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		return false;
 	while (*p == ' ')
 		p++;
-	if (isalpha((unsigned char)*p)) { /* the day of the week */
+	if (ascii_isalpha((unsigned char)*p)) { /* the day of the week */
 		const char *c = strchr(p, ',');
 		p = c ? c + 1 : strchr(p, ' ');
 		if (p == NULL)
@@ -799,7 +799,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 	if (*p == ':' && (p = scan_int(p + 1, &ss)) == NULL)
 		return false;
 	if (scan_word(p, zone, 15) != NULL) {
-		if ((zone[0] == '+' || zone[0] == '-') && isdigit((unsigned char)zone[1])) {
+		if ((zone[0] == '+' || zone[0] == '-') && ascii_isdigit((unsigned char)zone[1])) {
 			int z = atoi(zone + 1);
 			off = (z / 100) * 60 + z % 100;
 			if (zone[0] == '-')
@@ -1020,7 +1020,7 @@ static bool
 blank_line(const struct line *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (!isspace((unsigned char)l->s[i]))
+		if (!ascii_isspace((unsigned char)l->s[i]))
 			return false;
 	return true;
 }
@@ -1106,7 +1106,7 @@ marker_line(struct bounce_engine *eng, const char *s, size_t len, const char *co
 {
 	size_t i = 0;
 
-	while (i < len && s[i] && !isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+	while (i < len && s[i] && !ascii_isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
 		i++;
 	return scan_set_starts_within(set_of(eng, list, n), s + i, len - i, 12);
 }
@@ -1279,7 +1279,7 @@ provenance_line(const struct line *l)
 {
 	size_t i = 0;
 
-	while (i < l->n && isspace((unsigned char)l->s[i]))
+	while (i < l->n && ascii_isspace((unsigned char)l->s[i]))
 		i++;
 	return (l->n - i >= 15 && (strncasecmp(l->s + i, "(generated from", 15) == 0 ||
 	    strncasecmp(l->s + i, "(expanded from ", 15) == 0)) ||
@@ -1304,7 +1304,7 @@ decoration_line(const struct line *l)
 {
 	size_t i = 0;
 
-	while (i < l->n && isspace((unsigned char)l->s[i]))
+	while (i < l->n && ascii_isspace((unsigned char)l->s[i]))
 		i++;
 	return l->n - i >= 3 && strchr("-=*#", l->s[i]) && l->s[i + 1] == l->s[i] && l->s[i + 2] == l->s[i];
 }
@@ -1375,7 +1375,7 @@ diagnostic_for(struct bounce_engine *eng, const struct line *v, size_t cut, cons
 		rb_buf_add(out, v[i].s, v[i].n);
 	}
 	for (size_t k = 0; k < out->len && !letters; k++)
-		if (isalpha((unsigned char)out->data[k]) || (unsigned char)out->data[k] >= 0x80)
+		if (ascii_isalpha((unsigned char)out->data[k]) || (unsigned char)out->data[k] >= 0x80)
 			letters = true;
 	/* a title between stars ("** Message not delivered **") says nothing of the reason */
 	if (letters && title_line(S(out)))
@@ -1518,7 +1518,7 @@ mention_cand(const struct line *v, size_t cut, char *addr, struct cand *out)
 		while (r < v[i].n && strchr(">\"':,. \t", v[i].s[r]))
 			r++;
 		if (code_line(&v[i])) /* "550 5.1.2 a@b... Host unknown": the whole line */
-			for (r = 0; r < v[i].n && (isspace((unsigned char)v[i].s[r]) || v[i].s[r] == '<'); r++)
+			for (r = 0; r < v[i].n && (ascii_isspace((unsigned char)v[i].s[r]) || v[i].s[r] == '<'); r++)
 				;
 		out->addr = addr;
 		out->line = i;
@@ -1726,6 +1726,9 @@ mta_name(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 
 	for (size_t i = 0; i < NELEM(mta_markers); i++)
 		first[i] = marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN) ? 0 : SIZE_MAX;
+	/* the table's first marker outranks any other: nothing more to look for */
+	if (first[0] == 0)
+		return mta_markers[0].mta;
 	/* the part of the span not yet searched, for this table's markers alone: no other
 	 * question is asked of the text after this one, and the smaller set is the quicker */
 	if (upto > sc->text_scanned) {
@@ -1946,11 +1949,11 @@ json_value(const char *s, size_t n, const char *key)
 		if (*p != '"' || strncmp(p + 1, key, k) != 0 || p[k + 1] != '"')
 			continue;
 		const char *q = p + k + 2;
-		while (q < end && isspace((unsigned char)*q))
+		while (q < end && ascii_isspace((unsigned char)*q))
 			q++;
 		if (q >= end || *q != ':')
 			continue;
-		for (q++; q < end && isspace((unsigned char)*q); q++)
+		for (q++; q < end && ascii_isspace((unsigned char)*q); q++)
 			;
 		return q < end ? q : NULL;
 	}
@@ -1991,7 +1994,7 @@ ses_json_records(const struct scan *sc, struct bounce_result *res)
 	char *type;
 	bool complaint;
 
-	while (isspace((unsigned char)*t))
+	while (ascii_isspace((unsigned char)*t))
 		t++;
 	if (*t != '{')
 		return false;
