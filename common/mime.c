@@ -1,7 +1,6 @@
 #define _GNU_SOURCE /* memmem */
 #include "mime.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
@@ -407,7 +406,7 @@ charset_name(const char *charset, char cs[64])
 	if (charset && strlen(charset) < 64) {
 		size_t i;
 		for (i = 0; charset[i]; i++)
-			cs[i] = (char)tolower((unsigned char)charset[i]);
+			cs[i] = mime_lower(charset[i]);
 		cs[i] = '\0';
 		/* names iconv does not know under the label mail uses */
 		if (strcmp(cs, "ks_c_5601-1987") == 0)
@@ -613,6 +612,30 @@ mime_decode_2047(const char *in, size_t len, struct rb_buf *out)
 	}
 }
 
+/* The text of a quoted string whose first byte after the quote is q, written to d (room
+ * for all of q), up to the closing quote or the end, backslash escapes undone.  Returns
+ * its length; a NUL follows it. */
+static size_t
+unquote(const char *q, char *d)
+{
+	char *start = d;
+
+	for (;;) {
+		/* the runs between quotes and escapes copied whole */
+		size_t run = strcspn(q, "\"\\");
+		memcpy(d, q, run);
+		d += run;
+		q += run;
+		if (*q != '\\')
+			break;
+		/* an escaped byte (a backslash at the very end is kept as it is) */
+		*d++ = q[1] ? q[1] : '\\';
+		q += q[1] ? 2 : 1;
+	}
+	*d = '\0';
+	return (size_t)(d - start);
+}
+
 bool
 mime_param(const char *value, const char *name, struct rb_buf *out)
 {
@@ -640,12 +663,7 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 			/* unquoted straight into the buffer: never longer than the rest */
 			q++;
 			rb_buf_reserve(out, strlen(q));
-			while (*q && *q != '"') {
-				if (*q == '\\' && q[1])
-					q++;
-				out->data[out->len++] = *q++;
-			}
-			out->data[out->len] = '\0';
+			out->len = unquote(q, out->data);
 		} else {
 			rb_buf_add(out, q, strcspn(q, "; \t"));
 		}
@@ -659,18 +677,20 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 void
 mime_media_type(const char *value, struct rb_buf *out)
 {
-	size_t n = 0;
+	size_t n;
+	bool slash = false;
 
 	rb_buf_clear(out);
-	while (value && value[n] && value[n] != ';' && value[n] != ' ')
-		n++;
+	n = value ? strcspn(value, "; ") : 0;
 	/* lower-cased straight into the buffer, made big enough once */
 	rb_buf_reserve(out, n);
-	for (size_t i = 0; i < n; i++)
-		out->data[i] = (char)tolower((unsigned char)value[i]);
+	for (size_t i = 0; i < n; i++) {
+		out->data[i] = mime_lower(value[i]);
+		slash = slash || value[i] == '/';
+	}
 	out->len = n;
 	out->data[n] = '\0';
-	if (out->len == 0 || strchr(out->data, '/') == NULL) {
+	if (!slash) {
 		rb_buf_clear(out);
 		rb_buf_adds(out, "text/plain");
 	}
