@@ -97,7 +97,8 @@ field_line(const char *hdr, size_t len, const char *name, size_t nlen)
 		 * no line holds, is ruled out when the rest agrees); the first letter is
 		 * tested first, as most lines fail there. */
 		if (len - i > nlen && line[nlen] == ':' && mime_same_ci(line, name, 1) &&
-		    mime_same_ci(line, name, nlen) && memchr(line, '\n', nlen) == NULL)
+		    (memcmp(line, name, nlen) == 0 || mime_same_ci(line, name, nlen)) &&
+		    memchr(line, '\n', nlen) == NULL)
 			return i;
 		nl = memchr(line, '\n', len - i);
 		if (nl == NULL)
