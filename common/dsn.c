@@ -37,14 +37,6 @@ space_bytes(uint64_t w)
 	return ~(((t & 0x7f7f7f7f7f7f7f7fu) + 0x7f7f7f7f7f7f7f7fu) | t | 0x7f7f7f7f7f7f7f7fu);
 }
 
-/* Does the word hold a byte below 0x0e, so maybe white space other than a space, or the NUL
- * that ends the string?  (The test is exact for a bound of at most 0x80.) */
-static bool
-word_has_control(uint64_t w)
-{
-	return ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) != 0;
-}
-
 /* Are the eight bytes at p of a value, after white space (*sp) or not, kept as they are?
  * So they are when their white space is only single spaces after other bytes and none
  * ends the string: the common case of words one space apart.  Then *sp is set for the
@@ -55,7 +47,7 @@ word_stays(const char *p, bool *sp)
 	uint64_t w, spaces;
 
 	memcpy(&w, p, 8);
-	if (word_has_control(w) || (*sp && p[0] == ' '))
+	if (mime_word_has_control(w) || (*sp && p[0] == ' '))
 		return false;
 	spaces = space_bytes(w);
 	/* two spaces side by side (either way round, so byte order does not matter) */
@@ -75,7 +67,7 @@ strip_type_in_place(char *v, size_t len)
 	bool sp = true; /* was the last byte read white space (or none read yet)? */
 
 	/* "rfc822; addr", "smtp; 550 ...", "dns; host": the type is one token before the
-	 * first ';' (which ends the run of token bytes, being none) */
+	 * first ';' (not a token byte, so the run of them stops at the first one) */
 	while (r < len && is_type_char(v[r]))
 		r++;
 	r = r < len && v[r] == ';' ? r + 1 : 0;

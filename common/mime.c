@@ -32,14 +32,6 @@ buf_reset(struct rb_buf *b)
 	b->data[0] = '\0';
 }
 
-/* Does the word hold a byte below 0x0e, so maybe a tab, a CR or a LF?  (The test is
- * exact for a bound of at most 0x80.) */
-static bool
-word_has_control(uint64_t w)
-{
-	return ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) != 0;
-}
-
 /* Append v[0..n) unfolded: line breaks dropped, tabs made spaces. */
 static void
 add_unfolded(struct rb_buf *out, const char *v, size_t n)
@@ -55,7 +47,7 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 		uint64_t w;
 		/* eight bytes copied as they are when none can be a tab, a CR or a LF */
 		memcpy(&w, v + i, 8);
-		if (!word_has_control(w)) {
+		if (!mime_word_has_control(w)) {
 			memcpy(d, &w, 8);
 			d += 8;
 			continue;
@@ -70,7 +62,7 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 		 * written: the word is stored again over them, ending the value. */
 		uint64_t w;
 		memcpy(&w, v + n - 8, 8);
-		if (!word_has_control(w)) {
+		if (!mime_word_has_control(w)) {
 			memcpy(d - (i - (n - 8)), &w, 8);
 			d += n - i;
 			i = n;

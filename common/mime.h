@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -37,6 +38,14 @@ static inline char
 mime_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* Does the word hold a byte below 0x0e (a NUL, a tab, a LF, a CR or another control
+ * byte)?  Eight bytes tested at once; the test is exact for a bound of at most 0x80. */
+static inline bool
+mime_word_has_control(uint64_t w)
+{
+	return ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) != 0;
 }
 
 /* Are a[0..n) and b[0..n) the same, ASCII letters compared without case?  (NUL bytes are
