@@ -76,13 +76,14 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 }
 
 /* Offset of the first line of the block that starts field name (nlen bytes), or SIZE_MAX
- * when none does before the block's end or its first empty line. */
+ * when none does before the block's end or its first empty line.  An empty name starts
+ * no field. */
 static size_t
 field_line(const char *hdr, size_t len, const char *name, size_t nlen)
 {
 	size_t i = 0;
 
-	while (i < len && hdr[i] != '\n') {
+	while (nlen > 0 && i < len && hdr[i] != '\n') {
 		const char *line = hdr + i, *nl;
 		/* A line shorter than the name has its LF where the name has a letter, so
 		 * the line's length is not needed for the test (a name with a LF in it, which
@@ -122,9 +123,9 @@ mime_field_append(const char *hdr, size_t len, size_t at, size_t nlen, struct rb
 }
 
 bool
-mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen, struct rb_buf *out)
 {
-	size_t nlen = strlen(name), at = field_line(hdr, len, name, nlen);
+	size_t at = field_line(hdr, len, name, nlen);
 
 	buf_reset(out);
 	if (at == SIZE_MAX)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -65,8 +66,16 @@ size_t mime_header_len(const char *msg, size_t len);
 
 /* The first header field NAME (case-insensitive) in a header block, unfolded: continuation
  * line breaks removed, leading and trailing white space trimmed.  Raw (not RFC 2047
- * decoded).  Returns false when absent. */
-bool mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out);
+ * decoded).  Returns false when absent.  Inline, so that the length of a constant name is
+ * known when the program is compiled, not counted at every call. */
+bool mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen,
+    struct rb_buf *out);
+
+static inline bool
+mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+{
+	return mime_header_n(hdr, len, name, strlen(name), out);
+}
 
 /* The value of the field whose line starts at hdr[at], its name nlen bytes long (hdr[at +
  * nlen] is the ':'), appended to out unfolded and trimmed as mime_header gives it, with a
