@@ -71,6 +71,9 @@ strip_type_in_place(char *v, size_t len)
 	while (r < len && is_type_char(v[r]))
 		r++;
 	r = r < len && v[r] == ';' ? r + 1 : 0;
+	/* white space at the start is dropped */
+	while (r < len && mime_is_space(v[r]))
+		r++;
 	while (r < len && v[r] != '\0') {
 		if (len - r >= 8 && word_stays(v + r, &sp)) {
 			memmove(v + n, v + r, 8);
@@ -111,15 +114,14 @@ status_code_only(char *s)
 	return i;
 }
 
-/* Keep the host of a Remote-MTA value (n bytes): "mx.example.org. (192.0.2.7, the server
- * for the domain example.org.)" -> "mx.example.org".  Returns the length kept. */
+/* Keep the host of a Remote-MTA value (n bytes, a NUL after them): "mx.example.org.
+ * (192.0.2.7, the server for the domain example.org.)" -> "mx.example.org".  Returns the
+ * length kept. */
 static size_t
 host_only(char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = strcspn(s, " \t([");
 
-	while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '(' && s[i] != '[')
-		i++;
 	while (i > 0 && s[i - 1] == '.')
 		i--;
 	if (i == 0)
@@ -187,7 +189,8 @@ static enum dsn_field
 field_named(const char *name, size_t nlen)
 {
 	for (int f = 0; f < NFIELDS; f++)
-		if (fields[f].len == nlen && mime_same_ci(name, fields[f].name, nlen))
+		if (fields[f].len == nlen && (memcmp(name, fields[f].name, nlen) == 0 ||
+		    mime_same_ci(name, fields[f].name, nlen)))
 			return (enum dsn_field)f;
 	return NFIELDS;
 }
