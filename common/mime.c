@@ -1,7 +1,6 @@
 #define _GNU_SOURCE /* memmem */
 #include "mime.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
@@ -23,19 +22,6 @@ mime_header_len(const char *msg, size_t len)
 	return q < len ? q + 2 : len;
 }
 
-/* Are two bytes equal, ASCII letters compared without case? */
-static bool
-ascii_lower_eq(char a, char b)
-{
-	unsigned char x = (unsigned char)a, y = (unsigned char)b;
-
-	if (x >= 'A' && x <= 'Z')
-		x = (unsigned char)(x + ('a' - 'A'));
-	if (y >= 'A' && y <= 'Z')
-		y = (unsigned char)(y + ('a' - 'A'));
-	return x == y;
-}
-
 /* Empty a buffer, leaving it allocated and NUL-terminated. */
 static void
 buf_reset(struct rb_buf *b)
@@ -46,11 +32,11 @@ buf_reset(struct rb_buf *b)
 	b->data[0] = '\0';
 }
 
-/* Unfold a header value: drop line breaks, keep the white space after them. */
+/* Append v[0..n) unfolded: line breaks dropped, tabs made spaces. */
 static void
 add_unfolded(struct rb_buf *out, const char *v, size_t n)
 {
-	size_t i, start = out->len;
+	size_t i;
 	char *d;
 
 	/* written in place: the result is never longer than the value */
@@ -59,10 +45,9 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 	d = out->data + out->len;
 	for (i = 0; n - i >= 8; i += 8) {
 		uint64_t w;
-		/* eight bytes copied as they are when none is below 0x0e, so none is a tab,
-		 * a CR or a LF (the test is exact for a bound of at most 0x80) */
+		/* eight bytes copied as they are when none can be a tab, a CR or a LF */
 		memcpy(&w, v + i, 8);
-		if (((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) == 0) {
+		if (!mime_word_has_control(w)) {
 			memcpy(d, &w, 8);
 			d += 8;
 			continue;
@@ -71,53 +56,82 @@ add_unfolded(struct rb_buf *out, const char *v, size_t n)
 			if (v[k] != '\n' && v[k] != '\r')
 				*d++ = v[k] == '\t' ? ' ' : v[k];
 	}
+	if (i < n && n >= 8) {
+		/* The last bytes, by the word that ends the value.  When it has no control
+		 * byte, its bytes before i were copied as they are and are the last ones
+		 * written: the word is stored again over them, ending the value. */
+		uint64_t w;
+		memcpy(&w, v + n - 8, 8);
+		if (!mime_word_has_control(w)) {
+			memcpy(d - (i - (n - 8)), &w, 8);
+			d += n - i;
+			i = n;
+		}
+	}
 	for (; i < n; i++)
 		if (v[i] != '\n' && v[i] != '\r')
 			*d++ = v[i] == '\t' ? ' ' : v[i];
 	out->len = (size_t)(d - out->data);
-	while (out->len > start && isspace((unsigned char)out->data[out->len - 1]))
-		out->len--;
 	out->data[out->len] = '\0';
 }
 
-bool
-mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+/* Offset of the first line of the block that starts field name (nlen bytes), or SIZE_MAX
+ * when none does before the block's end or its first empty line.  An empty name starts
+ * no field. */
+static size_t
+field_line(const char *hdr, size_t len, const char *name, size_t nlen)
 {
-	size_t nlen = strlen(name), i = 0;
+	size_t i = 0;
+
+	while (nlen > 0 && i < len && hdr[i] != '\n') {
+		const char *line = hdr + i, *nl;
+		/* A line shorter than the name has its LF where the name has a letter, so
+		 * the line's length is not needed for the test (a name with a LF in it, which
+		 * no line holds, is ruled out when the rest agrees); the first letter is
+		 * tested first, as most lines fail there. */
+		if (len - i > nlen && line[nlen] == ':' && mime_same_ci(line, name, 1) &&
+		    (memcmp(line, name, nlen) == 0 || mime_same_ci(line, name, nlen)) &&
+		    memchr(line, '\n', nlen) == NULL)
+			return i;
+		nl = memchr(line, '\n', len - i);
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - hdr) + 1;
+	}
+	return SIZE_MAX;
+}
+
+void
+mime_field_append(const char *hdr, size_t len, size_t at, size_t nlen, struct rb_buf *out)
+{
+	const char *end = hdr + len, *v = hdr + at + nlen + 1, *ve, *nl;
+
+	nl = memchr(v, '\n', (size_t)(end - v));
+	ve = nl ? nl : end;
+	/* the continuation lines */
+	while (ve + 1 < end && (ve[1] == ' ' || ve[1] == '\t')) {
+		nl = memchr(ve + 1, '\n', (size_t)(end - (ve + 1)));
+		ve = nl ? nl : end;
+	}
+	/* White space is trimmed before unfolding: the line breaks that unfolding drops are
+	 * white space too, so the value's ends are the same either way. */
+	while (v < ve && mime_is_space(*v))
+		v++;
+	while (ve > v && mime_is_space(ve[-1]))
+		ve--;
+	add_unfolded(out, v, (size_t)(ve - v));
+}
+
+bool
+mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen, struct rb_buf *out)
+{
+	size_t at = field_line(hdr, len, name, nlen);
 
 	buf_reset(out);
-	while (i < len) {
-		const char *line = hdr + i, *nl = memchr(line, '\n', len - i);
-		size_t llen = nl ? (size_t)(nl - line) : len - i;
-
-		if (llen == 0)
-			break;
-		/* the first letter first: a cheap test that most lines fail */
-		if (llen > nlen && line[nlen] == ':' && ascii_lower_eq(line[0], name[0]) &&
-		    strncasecmp(line, name, nlen) == 0) {
-			size_t vs = nlen + 1, ve = llen;
-			while (vs < llen && (line[vs] == ' ' || line[vs] == '\t'))
-				vs++;
-			/* the continuation lines */
-			while (line + ve < hdr + len && line[ve] == '\n' && line + ve + 1 < hdr + len &&
-			    (line[ve + 1] == ' ' || line[ve + 1] == '\t')) {
-				const char *more = memchr(line + ve + 1, '\n', (size_t)(hdr + len - (line + ve + 1)));
-				ve = more ? (size_t)(more - line) : (size_t)(hdr + len - line);
-			}
-			add_unfolded(out, line + vs, ve - vs);
-			/* trim leading white space left by an empty first line */
-			if (out->len && isspace((unsigned char)out->data[0])) {
-				size_t k = 0;
-				while (k < out->len && isspace((unsigned char)out->data[k]))
-					k++;
-				memmove(out->data, out->data + k, out->len - k + 1);
-				out->len -= k;
-			}
-			return true;
-		}
-		i += llen + 1;
-	}
-	return false;
+	if (at == SIZE_MAX)
+		return false;
+	mime_field_append(hdr, len, at, nlen, out);
+	return true;
 }
 
 void
@@ -138,8 +152,8 @@ mime_header_lines(const char *hdr, size_t len, const char *const *names, size_t 
 		const char *colon = memchr(line, ':', llen);
 		for (size_t k = 0; colon != NULL && k < n; k++) {
 			size_t nlen = (size_t)(colon - line);
-			if (at[k] == SIZE_MAX && ascii_lower_eq(line[0], names[k][0]) &&
-			    strlen(names[k]) == nlen && strncasecmp(line, names[k], nlen) == 0) {
+			if (at[k] == SIZE_MAX && mime_same_ci(line, names[k], 1) &&
+			    strlen(names[k]) == nlen && mime_same_ci(line, names[k], nlen)) {
 				at[k] = i;
 				missing--;
 			}
@@ -181,13 +195,18 @@ mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *o
 		return false;
 	/* Most values have nothing to decode: what decoding would do to them (some white
 	 * space turned into spaces) collapse_space does anyway, in place. */
-	if (!plain_value(out->data, out->len)) {
-		struct rb_buf raw = *out;
-		*out = (struct rb_buf){0};
-		buf_reset(out);
-		mime_decode_2047(raw.data, raw.len, out);
-		rb_buf_free(&raw);
+	if (plain_value(out->data, out->len)) {
+		/* mime_header's value has no tab, CR or LF and no white space at either end:
+		 * only a run of spaces is left to collapse */
+		if (scan_pair(out->data, out->len, ' ', ' ') < out->len)
+			collapse_space(out);
+		return true;
 	}
+	struct rb_buf raw = *out;
+	*out = (struct rb_buf){0};
+	buf_reset(out);
+	mime_decode_2047(raw.data, raw.len, out);
+	rb_buf_free(&raw);
 	collapse_space(out);
 	return true;
 }
@@ -381,7 +400,7 @@ charset_name(const char *charset, char cs[64])
 	if (charset && strlen(charset) < 64) {
 		size_t i;
 		for (i = 0; charset[i]; i++)
-			cs[i] = (char)tolower((unsigned char)charset[i]);
+			cs[i] = mime_lower(charset[i]);
 		cs[i] = '\0';
 		/* names iconv does not know under the label mail uses */
 		if (strcmp(cs, "ks_c_5601-1987") == 0)
@@ -587,6 +606,30 @@ mime_decode_2047(const char *in, size_t len, struct rb_buf *out)
 	}
 }
 
+/* The text of a quoted string whose first byte after the quote is q, written to d (room
+ * for all of q), up to the closing quote or the end, backslash escapes undone.  Returns
+ * its length; a NUL follows it. */
+static size_t
+unquote(const char *q, char *d)
+{
+	char *start = d;
+
+	for (;;) {
+		/* the runs between quotes and escapes copied whole */
+		size_t run = strcspn(q, "\"\\");
+		memcpy(d, q, run);
+		d += run;
+		q += run;
+		if (*q != '\\')
+			break;
+		/* an escaped byte (a backslash at the very end is kept as it is) */
+		*d++ = q[1] ? q[1] : '\\';
+		q += q[1] ? 2 : 1;
+	}
+	*d = '\0';
+	return (size_t)(d - start);
+}
+
 bool
 mime_param(const char *value, const char *name, struct rb_buf *out)
 {
@@ -614,12 +657,7 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 			/* unquoted straight into the buffer: never longer than the rest */
 			q++;
 			rb_buf_reserve(out, strlen(q));
-			while (*q && *q != '"') {
-				if (*q == '\\' && q[1])
-					q++;
-				out->data[out->len++] = *q++;
-			}
-			out->data[out->len] = '\0';
+			out->len = unquote(q, out->data);
 		} else {
 			rb_buf_add(out, q, strcspn(q, "; \t"));
 		}
@@ -633,18 +671,20 @@ mime_param(const char *value, const char *name, struct rb_buf *out)
 void
 mime_media_type(const char *value, struct rb_buf *out)
 {
-	size_t n = 0;
+	size_t n;
+	bool slash = false;
 
 	rb_buf_clear(out);
-	while (value && value[n] && value[n] != ';' && value[n] != ' ')
-		n++;
+	n = value ? strcspn(value, "; ") : 0;
 	/* lower-cased straight into the buffer, made big enough once */
 	rb_buf_reserve(out, n);
-	for (size_t i = 0; i < n; i++)
-		out->data[i] = (char)tolower((unsigned char)value[i]);
+	for (size_t i = 0; i < n; i++) {
+		out->data[i] = mime_lower(value[i]);
+		slash = slash || value[i] == '/';
+	}
 	out->len = n;
 	out->data[n] = '\0';
-	if (out->len == 0 || strchr(out->data, '/') == NULL) {
+	if (!slash) {
 		rb_buf_clear(out);
 		rb_buf_adds(out, "text/plain");
 	}

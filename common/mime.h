@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -17,14 +19,69 @@
 /* A decoded text part longer than this is cut, so one part cannot use unbounded memory. */
 #define MIME_MAX_PART (4u << 20)
 
+/* ASCII classes of header bytes, inline.  The programs run in the C locale, where
+ * <ctype.h> gives the same answers, but through a call and a table load per byte. */
+static inline bool
+mime_is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static inline bool
+mime_is_alnum(char c)
+{
+	unsigned char l = (unsigned char)((unsigned char)c | 0x20);
+
+	return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9');
+}
+
+static inline char
+mime_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* Does the word hold a byte below 0x0e (a NUL, a tab, a LF, a CR or another control
+ * byte)?  Eight bytes tested at once; the test is exact for a bound of at most 0x80. */
+static inline bool
+mime_word_has_control(uint64_t w)
+{
+	return ((w - 0x0e0e0e0e0e0e0e0eu) & ~w & 0x8080808080808080u) != 0;
+}
+
+/* Are a[0..n) and b[0..n) the same, ASCII letters compared without case?  (NUL bytes are
+ * bytes like the others.) */
+static inline bool
+mime_same_ci(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i] && mime_lower(a[i]) != mime_lower(b[i]))
+			return false;
+	return true;
+}
+
 /* Length of the header block at msg (up to and including the empty line after it; the
  * whole input when there is no empty line). */
 size_t mime_header_len(const char *msg, size_t len);
 
 /* The first header field NAME (case-insensitive) in a header block, unfolded: continuation
  * line breaks removed, leading and trailing white space trimmed.  Raw (not RFC 2047
- * decoded).  Returns false when absent. */
-bool mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out);
+ * decoded).  Returns false when absent.  Inline, so that the length of a constant name is
+ * known when the program is compiled, not counted at every call. */
+bool mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen,
+    struct rb_buf *out);
+
+static inline bool
+mime_header(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+{
+	return mime_header_n(hdr, len, name, strlen(name), out);
+}
+
+/* The value of the field whose line starts at hdr[at], its name nlen bytes long (hdr[at +
+ * nlen] is the ':'), appended to out unfolded and trimmed as mime_header gives it, with a
+ * NUL after it (not counted in out->len).  For a caller that has found the line already:
+ * the value is read without a second search. */
+void mime_field_append(const char *hdr, size_t len, size_t at, size_t nlen, struct rb_buf *out);
 
 /* Where the first field of each of n names starts in a header block, found in one pass:
  * at[k] is the offset of the line of names[k], or SIZE_MAX when it is absent.  Then

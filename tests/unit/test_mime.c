@@ -1,5 +1,9 @@
 /* mime: transfer encodings, RFC 2047 words, header unfolding, parameters, the walker. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mime.h"
 #include "unit.h"
@@ -116,6 +120,90 @@ test_headers(void)
 	rb_buf_free(&b);
 }
 
+/* Values with folds, tabs, CRs and white space at their ends, long enough for the
+ * word-at-a-time copy, its last word and its byte-by-byte rest. */
+static void
+test_header_unfolding(void)
+{
+	static const struct {
+		const char *hdr, *name, *want;
+	} t[] = {
+		{"A: 12345678\n", "A", "12345678"},
+		{"A: 123456789\n", "A", "123456789"},
+		{"A: 1234567\n", "A", "1234567"},
+		{"A: one\ttwo three four five six\n", "A", "one two three four five six"},
+		{"A: one two three four five six\tseven\n", "A", "one two three four five six seven"},
+		{"A: one two three four\r\n five six seven\r\n", "A", "one two three four five six seven"},
+		{"A:\r\n \t  leading after an empty first line\n", "A", "leading after an empty first line"},
+		{"A: trailing white space \t\r\n \n", "A", "trailing white space"},
+		{"A: \x0b vertical tab and form feed \x0c\n", "A", "vertical tab and form feed"},
+		{"A:    \n  \n", "A", ""},
+		{"A:", "A", ""},
+		{"B: x\nA: last line without a line end", "A", "last line without a line end"},
+		{"Ab: x\nA : y\nA: z\n", "A", "z"},
+		{"AB\nC: x\nAB\nC: y\n", "AB\nC", NULL},
+		{"A: x\n\nB: y\n", "B", NULL},
+		{"X: 1\n: y\n", "", NULL},
+	};
+	struct rb_buf b = {0};
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		bool found = mime_header(t[i].hdr, strlen(t[i].hdr), t[i].name, &b);
+		CHECK_INT(found, t[i].want != NULL);
+		CHECK_STR(b.data, t[i].want ? t[i].want : "");
+		CHECK_INT(b.len, strlen(b.data));
+	}
+	rb_buf_free(&b);
+}
+
+/* mime_field_append reads a value from its line, after what the buffer holds. */
+static void
+test_field_append(void)
+{
+	static const char hdr[] =
+	    "Final-Recipient: rfc822; a@b.example\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1\n"
+	    "    no such user here\n"
+	    "Status: 5.1.1\n";
+	static const char *const names[] = {"Status", "Diagnostic-Code", "X-Absent", "final-recipient"};
+	size_t at[4];
+	struct rb_buf b = {0};
+
+	mime_header_lines(hdr, strlen(hdr), names, 4, at);
+	CHECK_INT(at[2], SIZE_MAX);
+	CHECK_INT(at[3], 0);
+	rb_buf_adds(&b, "before|");
+	mime_field_append(hdr, strlen(hdr), at[1], strlen(names[1]), &b);
+	CHECK_STR(b.data, "before|smtp; 550 5.1.1    no such user here");
+	mime_field_append(hdr, strlen(hdr), at[0], strlen(names[0]), &b);
+	CHECK_STR(b.data, "before|smtp; 550 5.1.1    no such user here5.1.1");
+	rb_buf_free(&b);
+	/* into an empty buffer, an empty value */
+	mime_field_append("A:  \n", 5, 0, 1, &b);
+	CHECK_STR(b.data, "");
+	CHECK_INT(b.len, 0);
+	rb_buf_free(&b);
+}
+
+/* The inline ASCII classes give <ctype.h>'s answers in the C locale, for every byte. */
+static void
+test_ascii_classes(void)
+{
+	int bad = 0;
+
+	for (int c = 0; c < 256; c++) {
+		char ch = (char)c;
+		bad += mime_is_space(ch) != (isspace(c) != 0);
+		bad += mime_is_alnum(ch) != (isalnum(c) != 0);
+		bad += (unsigned char)mime_lower(ch) != tolower(c);
+		for (int d = 0; d < 256; d++) {
+			char dh = (char)d;
+			bad += mime_same_ci(&ch, &dh, 1) != (strncasecmp(&ch, &dh, 1) == 0 || (c == 0 && d == 0));
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
 static void
 test_params(void)
 {
@@ -229,6 +317,9 @@ main(void)
 	test_qp();
 	test_2047();
 	test_headers();
+	test_header_unfolding();
+	test_field_append();
+	test_ascii_classes();
 	test_params();
 	test_charsets();
 	test_walk();
