@@ -25,7 +25,7 @@ dsn_strip_type(const char *v)
 static bool
 is_type_char(char c)
 {
-	return mime_is_alnum(c) || c == '-' || c == '.' || c == ' ';
+	return ascii_isalnum(c) || c == '-' || c == '.' || c == ' ';
 }
 
 /* The high bit of every space byte of w (exact, so that neighbours can be compared). */
@@ -72,7 +72,7 @@ strip_type_in_place(char *v, size_t len)
 		r++;
 	r = r < len && v[r] == ';' ? r + 1 : 0;
 	/* white space at the start is dropped */
-	while (r < len && mime_is_space(v[r]))
+	while (r < len && ascii_isspace(v[r]))
 		r++;
 	while (r < len && v[r] != '\0') {
 		if (len - r >= 8 && word_stays(v + r, &sp)) {
@@ -81,7 +81,7 @@ strip_type_in_place(char *v, size_t len)
 			r += 8;
 			continue;
 		}
-		if (mime_is_space(v[r])) {
+		if (ascii_isspace(v[r])) {
 			if (!sp)
 				v[n++] = ' ';
 			sp = true;
@@ -134,7 +134,7 @@ static void
 lower(char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		s[i] = mime_lower(s[i]);
+		s[i] = ascii_tolower(s[i]);
 }
 
 /* An extension field that carries the diagnostic when Diagnostic-Code is absent:
@@ -287,7 +287,7 @@ field_name_len(const char *l, size_t n)
 {
 	size_t i = 0;
 
-	while (i < n && (mime_is_alnum(l[i]) || l[i] == '-'))
+	while (i < n && (ascii_isalnum(l[i]) || l[i] == '-'))
 		i++;
 	return i > 0 && i < n && l[i] == ':' ? i : 0;
 }
@@ -296,7 +296,7 @@ static bool
 is_blank(const char *l, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		if (!mime_is_space(l[k]))
+		if (!ascii_isspace(l[k]))
 			return false;
 	return true;
 }

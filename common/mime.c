@@ -115,9 +115,9 @@ mime_field_append(const char *hdr, size_t len, size_t at, size_t nlen, struct rb
 	}
 	/* White space is trimmed before unfolding: the line breaks that unfolding drops are
 	 * white space too, so the value's ends are the same either way. */
-	while (v < ve && mime_is_space(*v))
+	while (v < ve && ascii_isspace(*v))
 		v++;
-	while (ve > v && mime_is_space(ve[-1]))
+	while (ve > v && ascii_isspace(ve[-1]))
 		ve--;
 	add_unfolded(out, v, (size_t)(ve - v));
 }
@@ -400,7 +400,7 @@ charset_name(const char *charset, char cs[64])
 	if (charset && strlen(charset) < 64) {
 		size_t i;
 		for (i = 0; charset[i]; i++)
-			cs[i] = mime_lower(charset[i]);
+			cs[i] = ascii_tolower(charset[i]);
 		cs[i] = '\0';
 		/* names iconv does not know under the label mail uses */
 		if (strcmp(cs, "ks_c_5601-1987") == 0)
@@ -679,7 +679,7 @@ mime_media_type(const char *value, struct rb_buf *out)
 	/* lower-cased straight into the buffer, made big enough once */
 	rb_buf_reserve(out, n);
 	for (size_t i = 0; i < n; i++) {
-		out->data[i] = mime_lower(value[i]);
+		out->data[i] = ascii_tolower(value[i]);
 		slash = slash || value[i] == '/';
 	}
 	out->len = n;

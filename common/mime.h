@@ -12,34 +12,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "util.h"
 
 /* Multiparts nested deeper than this are not opened (hostile input). */
 #define MIME_MAX_DEPTH 12
 /* A decoded text part longer than this is cut, so one part cannot use unbounded memory. */
 #define MIME_MAX_PART (4u << 20)
-
-/* ASCII classes of header bytes, inline.  The programs run in the C locale, where
- * <ctype.h> gives the same answers, but through a call and a table load per byte. */
-static inline bool
-mime_is_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-static inline bool
-mime_is_alnum(char c)
-{
-	unsigned char l = (unsigned char)((unsigned char)c | 0x20);
-
-	return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9');
-}
-
-static inline char
-mime_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
 
 /* Does the word hold a byte below 0x0e (a NUL, a tab, a LF, a CR or another control
  * byte)?  Eight bytes tested at once; the test is exact for a bound of at most 0x80. */
@@ -55,7 +34,7 @@ static inline bool
 mime_same_ci(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i] && mime_lower(a[i]) != mime_lower(b[i]))
+		if (a[i] != b[i] && ascii_tolower(a[i]) != ascii_tolower(b[i]))
 			return false;
 	return true;
 }

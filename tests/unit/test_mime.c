@@ -193,9 +193,11 @@ test_ascii_classes(void)
 
 	for (int c = 0; c < 256; c++) {
 		char ch = (char)c;
-		bad += mime_is_space(ch) != (isspace(c) != 0);
-		bad += mime_is_alnum(ch) != (isalnum(c) != 0);
-		bad += (unsigned char)mime_lower(ch) != tolower(c);
+		bad += ascii_isspace((unsigned char)c) != (isspace(c) != 0);
+		bad += ascii_isalnum((unsigned char)c) != (isalnum(c) != 0);
+		bad += ascii_isalpha((unsigned char)c) != (isalpha(c) != 0);
+		bad += ascii_isdigit((unsigned char)c) != (isdigit(c) != 0);
+		bad += ascii_tolower((unsigned char)c) != tolower(c);
 		for (int d = 0; d < 256; d++) {
 			char dh = (char)d;
 			bad += mime_same_ci(&ch, &dh, 1) != (strncasecmp(&ch, &dh, 1) == 0 || (c == 0 && d == 0));
