@@ -231,23 +231,44 @@ scan_ascii_run(const char *p, size_t len)
  * are spread over 16 groups, by their sorted beginnings so that a group's strings begin
  * alike, and for each of the first SET_SIEVE bytes two tables give, by the byte's low and
  * high halves, the groups with a string that has such a byte there (or is shorter).  An
- * offset goes on to the bitmap only when some group admits every byte.  Where it has
- * AVX-512 (BW and VBMI), the sieve looks at 64 offsets at a time and at each byte whole,
- * not by halves, which lets fewer offsets through. */
+ * offset goes on to the bitmap only when some group admits every byte.
+ *
+ * The sieve works on 256-bit vectors even where the processor has 512-bit ones: in
+ * bounce-extract most searches are a few rounds long between other work, and there
+ * 512-bit code made the whole program slower, not faster (a table of 256 bytes needs two
+ * two-table permutes, each slower than the four nibble shuffles it replaces, and the wide
+ * unit takes a port from the other vector code).  Where the processor has AVX-512 (BW and
+ * VL), the same 256-bit sieve has 32 vector registers, three-way logic, and loads that
+ * stop at the text's end, so a text shorter than a round is not copied first.
+ *
+ * The text ends at its first NUL: rather than a separate pass to find it, the sieve lets
+ * every NUL through, and the search stops at the first.  A string never holds a NUL, so
+ * no occurrence that runs over it can be found before that. */
 enum {
 	SET_WINDOW = 4,
 	SET_HASH_BITS = 15,        /* the bitmap: 4 KB */
 	SET_BUCKET_BITS = 10,      /* the lists of strings, by the hash's top bits */
-	SET_SIEVE = 5,             /* bytes the AVX2 sieve looks at */
-	SET_DEEP = 5,              /* bytes the AVX-512 sieve looks at (8 filters no better
-	                            * on mail text and costs more) */
+	SET_SIEVE = 5,             /* bytes the sieve looks at (8 filters no better on mail
+	                            * text and costs more) */
 	SET_GROUPS = 16,
+	SET_ROUND = 32,            /* offsets a round of the sieve looks at */
+	SET_SPAN = SET_ROUND + SET_SIEVE - 1,  /* bytes a round reads */
 };
 
 struct set_entry {
 	uint64_t head, headmask;   /* the string's first eight bytes (or all), folded, and
 	                            * which bytes of a word they are */
 	uint32_t k;                /* its index */
+};
+
+/* The sieve's tables for one byte of the window, each 16 bytes long and written twice,
+ * once for each 128-bit half of a vector (a shuffle looks up within its half).  low[h][c]
+ * has the groups 8h to 8h+7 with a string whose byte there has the low half c (or that is
+ * shorter); high[h][c] those whose byte has the high half c or c | 2 (bit 5 of a byte, the
+ * case of a letter, is bit 1 of its high half: a table that does not tell them apart folds
+ * the text's letters with no instruction spent). */
+struct sieve_tables {
+	unsigned char low[2][32], high[2][32];
 };
 
 struct scan_set {
@@ -261,16 +282,8 @@ struct scan_set {
 	struct set_entry *entries; /* grouped by bucket */
 	uint32_t start[(1u << SET_BUCKET_BITS) + 1];  /* bucket b: entries[start[b]..start[b+1]) */
 	uint64_t bits[(1u << SET_HASH_BITS) / 64];
-	/* The sieve: groups[j][h][0][c] has the groups 8h to 8h+7 with a string whose folded
-	 * byte j has the low half c (or that is shorter than j + 1), groups[j][h][1][c]
-	 * those where the high half is c. */
-	size_t sieve;              /* bytes it looks at: SET_SIEVE or the longest's length */
-	unsigned char groups[SET_SIEVE][2][2][16];
-	/* The AVX-512 sieve's tables, by the whole byte: exact[j][h][c] has the groups 8h to
-	 * 8h+7 with a string whose byte j is c lower-cased (or that is shorter than j + 1). */
-	size_t deep;               /* bytes it looks at: SET_DEEP or the longest's length */
-	unsigned char (*exact)[2][256];  /* [SET_DEEP], 64-byte aligned inside exact_room */
-	unsigned char exact_room[SET_DEEP * 2 * 256 + 63];
+	struct sieve_tables *sieve;  /* [SET_SIEVE], 32-byte aligned inside sieve_room */
+	unsigned char sieve_room[SET_SIEVE * sizeof(struct sieve_tables) + 31];
 	enum scan_set_path path;   /* the search used */
 };
 
@@ -317,14 +330,27 @@ matchable(const char *str)
 }
 
 struct set_start {
-	unsigned char b[SET_DEEP];    /* the first bytes, NUL past the end */
+	unsigned char b[SET_SIEVE];   /* the first bytes, NUL past the end */
 	size_t len;
 };
 
 static int
 cmp_start(const void *a, const void *b)
 {
-	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_DEEP);
+	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_SIEVE);
+}
+
+/* Let group g through at byte j of the window when that byte is c (folded). */
+static void
+sieve_admit(struct sieve_tables *t, size_t g, unsigned char c)
+{
+	unsigned char bit = (unsigned char)(1u << (g % 8));
+
+	for (size_t half = 0; half < 32; half += 16) {
+		t->low[g / 8][half + (c & 15)] |= bit;
+		t->high[g / 8][half + (c >> 4)] |= bit;
+		t->high[g / 8][half + ((c >> 4) & ~2u)] |= bit;
+	}
 }
 
 /* Fill the sieve's tables: the strings' beginnings sorted and cut in SET_GROUPS runs of
@@ -335,15 +361,11 @@ build_groups(struct scan_set *s, const char *const *strings)
 	size_t nm = 0, ndistinct = 0;
 	struct set_start *w = rb_xcalloc(s->n ? s->n : 1, sizeof *w);
 
-	s->sieve = s->maxlen < SET_SIEVE ? s->maxlen : SET_SIEVE;
-	s->deep = s->maxlen < SET_DEEP ? s->maxlen : SET_DEEP;
-	s->exact = (unsigned char (*)[2][256])(void *)(s->exact_room +
-		(64 - (uintptr_t)s->exact_room % 64) % 64);
 	for (size_t k = 0; k < s->n; k++) {
 		if (!matchable(strings[k]))
 			continue;
 		w[nm].len = s->len[k];
-		for (size_t j = 0; j < SET_DEEP && j < s->len[k]; j++)
+		for (size_t j = 0; j < SET_SIEVE && j < s->len[k]; j++)
 			w[nm].b[j] = (unsigned char)strings[k][j];
 		nm++;
 	}
@@ -355,28 +377,13 @@ build_groups(struct scan_set *s, const char *const *strings)
 		if (i > 0 && cmp_start(&w[i], &w[i - 1]) != 0)
 			d++;
 		size_t g = d * SET_GROUPS / ndistinct;
-		unsigned char bit = (unsigned char)(1u << (g % 8));
 		for (size_t j = 0; j < SET_SIEVE; j++) {
 			if (j < w[i].len) {
-				unsigned char c = w[i].b[j] | 0x20;
-				s->groups[j][g / 8][0][c & 15] |= bit;
-				s->groups[j][g / 8][1][c >> 4] |= bit;
+				sieve_admit(&s->sieve[j], g, w[i].b[j] | 0x20);
 			} else {
-				for (size_t c = 0; c < 16; c++) {
-					s->groups[j][g / 8][0][c] |= bit;
-					s->groups[j][g / 8][1][c] |= bit;
-				}
-			}
-		}
-		for (size_t j = 0; j < SET_DEEP; j++) {
-			if (j < w[i].len) {
-				unsigned char c = w[i].b[j];
-				s->exact[j][g / 8][c] |= bit;
-				if (c >= 'a' && c <= 'z')
-					s->exact[j][g / 8][c - ('a' - 'A')] |= bit;
-			} else {
-				for (size_t c = 0; c < 256; c++)
-					s->exact[j][g / 8][c] |= bit;
+				/* a string that ends before byte j: any byte there */
+				for (unsigned c = 0; c < 256; c += 17)
+					sieve_admit(&s->sieve[j], g, (unsigned char)c);
 			}
 		}
 	}
@@ -393,6 +400,8 @@ scan_set_new(const char *const *strings, size_t n)
 	s->len = rb_xmalloc(n ? n : 1);
 	s->at = rb_xmalloc((n ? n : 1) * sizeof *s->at);
 	s->window = SET_WINDOW;
+	s->sieve = (struct sieve_tables *)(void *)(s->sieve_room +
+		(32 - (uintptr_t)s->sieve_room % 32) % 32);
 	for (size_t k = 0; k < n; k++) {
 		size_t l = strlen(strings[k]);
 		if (l == 0 || l > 255)
@@ -468,7 +477,8 @@ scan_set_use(struct scan_set *set, enum scan_set_path path)
 			return false;
 		break;
 	case SCAN_SET_AVX512:
-		if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vbmi"))
+		if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2") ||
+		    !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl"))
 			return false;
 		break;
 #endif
@@ -560,122 +570,124 @@ visit(const struct scan_set *set, const unsigned char *p, size_t i, size_t len, 
 	return false;
 }
 
-/* Visit the offsets [from, to) one by one. */
+/* Visit the offsets [from, to) one by one, up to the first NUL. */
 static bool
 search_plain(const struct scan_set *set, const unsigned char *p, size_t from, size_t to,
 	size_t len, size_t *first, bool *any)
 {
-	for (size_t i = from; i < to; i++)
+	for (size_t i = from; i < to && p[i] != 0; i++)
 		if (visit(set, p, i, len, first, any))
 			return true;
 	return false;
 }
 
-#ifdef SCAN_AVX2
-#define LOAD_TABLE(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(t)))
-
-struct sieve {
-	__m256i lo[SET_SIEVE][2], hi[SET_SIEVE][2];
-	size_t w;
-};
-
-/* The offsets of q[0..32) whose next w bytes some group admits, as a bit mask. */
-__attribute__((target("avx2"))) static inline unsigned
-sieve_round(const struct sieve *sv, const unsigned char *q)
+/* Visit the offsets i + b for the bits b of mask, up to the first NUL.  Returns whether the
+ * search is over (found, without first, or the text's end reached). */
+static inline bool
+visit_mask(const struct scan_set *set, const unsigned char *p, size_t i, uint32_t mask,
+	size_t len, size_t *first, bool *any)
 {
-	const __m256i low = _mm256_set1_epi8(0x0f), fold = _mm256_set1_epi8(0x20);
+	for (; mask != 0; mask &= mask - 1) {
+		size_t at = i + (size_t)__builtin_ctz(mask);
+		if (p[at] == 0 || visit(set, p, at, len, first, any))
+			return true;
+	}
+	return false;
+}
+
+#ifdef SCAN_AVX2
+/* The offsets of a round whose next SET_SIEVE bytes x[j] some group admits, or that are
+ * NUL, as a bit mask. */
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+sieve_round(const struct sieve_tables *t, const __m256i x[SET_SIEVE])
+{
+	const __m256i low = _mm256_set1_epi8(0x0f);
 	__m256i acc0 = _mm256_set1_epi8(-1), acc1 = acc0;
 
-	for (size_t j = 0; j < sv->w; j++) {
-		__m256i x = _mm256_or_si256(fold,
-			_mm256_loadu_si256((const __m256i *)(const void *)(q + j)));
-		__m256i xl = _mm256_and_si256(x, low);
-		__m256i xh = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+	for (size_t j = 0; j < SET_SIEVE; j++) {
+		const __m256i *tj = (const __m256i *)(const void *)&t[j];
+		__m256i xl = _mm256_and_si256(x[j], low);
+		__m256i xh = _mm256_and_si256(_mm256_srli_epi16(x[j], 4), low);
 		acc0 = _mm256_and_si256(acc0, _mm256_and_si256(
-			_mm256_shuffle_epi8(sv->lo[j][0], xl), _mm256_shuffle_epi8(sv->hi[j][0], xh)));
+			_mm256_shuffle_epi8(_mm256_load_si256(tj), xl),
+			_mm256_shuffle_epi8(_mm256_load_si256(tj + 2), xh)));
 		acc1 = _mm256_and_si256(acc1, _mm256_and_si256(
-			_mm256_shuffle_epi8(sv->lo[j][1], xl), _mm256_shuffle_epi8(sv->hi[j][1], xh)));
+			_mm256_shuffle_epi8(_mm256_load_si256(tj + 1), xl),
+			_mm256_shuffle_epi8(_mm256_load_si256(tj + 3), xh)));
 	}
-	return ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-		_mm256_or_si256(acc0, acc1), _mm256_setzero_si256()));
+	__m256i none = _mm256_cmpeq_epi8(_mm256_or_si256(acc0, acc1), _mm256_setzero_si256());
+	__m256i nul = _mm256_cmpeq_epi8(x[0], _mm256_setzero_si256());
+	return ~(uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(nul, none));
+}
+
+/* The bytes of a round at q, all inside the text. */
+__attribute__((target("avx2"), always_inline)) static inline void
+round_load(__m256i x[SET_SIEVE], const unsigned char *q)
+{
+	for (size_t j = 0; j < SET_SIEVE; j++)
+		x[j] = _mm256_loadu_si256((const __m256i *)(const void *)(q + j));
 }
 
 /* The sieve over the offsets [0, last) of p[0..len), 32 at a time; the offsets it lets
- * through are visited.  The last round reads a copy padded with NUL bytes. */
+ * through are visited.  The last round, which would read past the text, reads NUL bytes
+ * there instead: from loads that stop at the end where the processor has them (masked),
+ * else from a copy. */
+__attribute__((target("avx2"), always_inline)) static inline bool
+search_rounds(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
+	size_t *first, bool *any, void (*load_tail)(__m256i *, const unsigned char *, size_t))
+{
+	__m256i x[SET_SIEVE];
+
+	for (size_t i = 0; i < last; i += SET_ROUND) {
+		if (len - i >= SET_SPAN)
+			round_load(x, p + i);
+		else
+			load_tail(x, p + i, len - i);
+		uint32_t mask = sieve_round(set->sieve, x);
+		if (last - i < SET_ROUND)
+			mask &= ((uint32_t)1 << (last - i)) - 1;
+		if (visit_mask(set, p, i, mask, len, first, any))
+			return true;
+	}
+	return false;
+}
+
+/* The n (less than SET_SPAN) bytes at q, and NUL bytes after them, from a copy. */
+__attribute__((target("avx2"))) static void
+tail_copied(__m256i x[SET_SIEVE], const unsigned char *q, size_t n)
+{
+	unsigned char pad[SET_SPAN] = {0};
+
+	memcpy(pad, q, n);
+	round_load(x, pad);
+}
+
 __attribute__((target("avx2"))) static bool
 search_avx2(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
 	size_t *first, bool *any)
 {
-	struct sieve sv;
-	unsigned char pad[32 + SET_SIEVE];
-	size_t i = 0;
-
-	sv.w = set->sieve;
-	for (size_t j = 0; j < sv.w; j++)
-		for (size_t h = 0; h < 2; h++) {
-			sv.lo[j][h] = LOAD_TABLE(set->groups[j][h][0]);
-			sv.hi[j][h] = LOAD_TABLE(set->groups[j][h][1]);
-		}
-	for (; i < last; i += 32) {
-		unsigned mask;
-		if (len - i >= 31 + sv.w) {
-			mask = sieve_round(&sv, p + i);
-		} else {
-			memset(pad, 0, sizeof pad);
-			memcpy(pad, p + i, len - i);
-			mask = sieve_round(&sv, pad);
-		}
-		if (last - i < 32)
-			mask &= (1u << (last - i)) - 1;
-		for (; mask != 0; mask &= mask - 1)
-			if (visit(set, p, i + (size_t)__builtin_ctz(mask), len, first, any))
-				return true;
-	}
-	return false;
+	return search_rounds(set, p, len, last, first, any, tail_copied);
 }
 
-#define T512(t) _mm512_load_si512((const void *)(t))
+/* The n (less than SET_SPAN) bytes at q, and NUL bytes after them, loaded no further. */
+__attribute__((target("avx2,bmi2,avx512bw,avx512vl"), always_inline)) static inline void
+tail_masked(__m256i x[SET_SIEVE], const unsigned char *q, size_t n)
+{
+	for (size_t j = 0; j < SET_SIEVE; j++) {
+		size_t avail = n > j ? n - j : 0;
+		x[j] = _mm256_maskz_loadu_epi8((__mmask32)_bzhi_u32(~0u, (unsigned)avail), q + j);
+	}
+}
 
-/* The sieve over 64 offsets at a time, each byte looked up whole in a table of 256 (two
- * permutes of 128 bytes, by the low seven bits, then chosen by the top bit).  Bytes past
- * the end are not loaded: they read as NUL, which only a shorter string's group admits. */
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static bool
+__attribute__((target("avx2,bmi2,avx512bw,avx512vl"))) static bool
 search_avx512(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
 	size_t *first, bool *any)
 {
-	const size_t w = set->deep;
-
-	for (size_t i = 0; i < last; i += 64) {
-		__m512i acc0 = _mm512_set1_epi8(-1), acc1 = acc0;
-		for (size_t j = 0; j < w; j++) {
-			/* a set with a string shorter than w ends its offsets fewer than w
-			 * bytes before len: past the end, nothing is loaded */
-			size_t at = i + j, avail = at < len ? len - at : 0;
-			__mmask64 in = avail >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << avail) - 1;
-			__m512i x = _mm512_maskz_loadu_epi8(in, p + i + j);
-			__mmask64 high = _mm512_movepi8_mask(x);
-			const unsigned char *t0 = set->exact[j][0], *t1 = set->exact[j][1];
-			acc0 = _mm512_and_si512(acc0, _mm512_mask_blend_epi8(high,
-				_mm512_permutex2var_epi8(T512(t0), x, T512(t0 + 64)),
-				_mm512_permutex2var_epi8(T512(t0 + 128), x, T512(t0 + 192))));
-			acc1 = _mm512_and_si512(acc1, _mm512_mask_blend_epi8(high,
-				_mm512_permutex2var_epi8(T512(t1), x, T512(t1 + 64)),
-				_mm512_permutex2var_epi8(T512(t1 + 128), x, T512(t1 + 192))));
-		}
-		__m512i acc = _mm512_or_si512(acc0, acc1);
-		uint64_t mask = _mm512_test_epi8_mask(acc, acc);
-		if (last - i < 64)
-			mask &= ((uint64_t)1 << (last - i)) - 1;
-		for (; mask != 0; mask &= mask - 1)
-			if (visit(set, p, i + (size_t)__builtin_ctzll(mask), len, first, any))
-				return true;
-	}
-	return false;
+	return search_rounds(set, p, len, last, first, any, tail_masked);
 }
 #endif
 
-/* The offsets [0, last) of s[0..len), len cut at the first NUL already, where the window
- * fits. */
+/* The offsets [0, last) of s[0..len), up to the first NUL, where the window fits. */
 static bool
 search(const struct scan_set *set, const char *s, size_t len, size_t last, size_t *first)
 {
@@ -705,14 +717,12 @@ search(const struct scan_set *set, const char *s, size_t len, size_t last, size_
 bool
 scan_set_any(const struct scan_set *set, const char *s, size_t len)
 {
-	len = strnlen(s, len);
 	return search(set, s, len, len, NULL);
 }
 
 bool
 scan_set_first(const struct scan_set *set, const char *s, size_t len, size_t *first)
 {
-	len = strnlen(s, len);
 	return search(set, s, len, len, first);
 }
 
@@ -722,7 +732,6 @@ scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, si
 	/* no occurrence that starts within the limit ends after limit + maxlen */
 	if (len > limit + set->maxlen)
 		len = limit + set->maxlen;
-	len = strnlen(s, len);
 	return search(set, s, len, limit < len ? limit + 1 : len, NULL);
 }
 

@@ -28,19 +28,22 @@ size_t scan_pair(const char *p, size_t len, char a, char b);
 size_t scan_ascii_run(const char *p, size_t len);
 
 /* A set of literal strings searched for all at once (a sieve over the strings' first bytes,
- * 32 or 64 offsets at a time, then a hash of their first four bytes, then a compare), with the
+ * 32 offsets at a time, then a hash of their first four bytes, then a compare), with the
  * text's ASCII letters lower-cased as it is read: the same answers as lower-casing the text
  * and calling strstr for every string, in one pass.
  * A string with an upper-case ASCII letter never matches, as with strstr on lower-cased
- * text.  The text ends at its length or at its first NUL byte, whichever comes first.
- * Sets are built once and never change. */
+ * text.  The text ends at its length or at its first NUL byte, whichever comes first; all
+ * of s[0..len) must be readable (the search may look past the NUL, never past len), so a
+ * caller need not find the NUL first.  Sets are built once and never change. */
 struct scan_set;
 
 /* Compile n strings (none empty, none longer than 255 bytes). */
 struct scan_set *scan_set_new(const char *const *strings, size_t n);
-/* The ways a set can be searched, all with the same answers.  scan_set_new picks the
- * widest the processor has; scan_set_use (for the tests) makes the set use another, and
- * returns false, changing nothing, when the processor lacks it. */
+/* The ways a set can be searched, all with the same answers: offset by offset, or with a
+ * sieve on 256-bit vectors, by AVX2 or by AVX-512 (BW and VL: more registers, and loads
+ * that stop at the text's end).  scan_set_new picks the last the processor has;
+ * scan_set_use (for the tests) makes the set use another, and returns false, changing
+ * nothing, when the processor lacks it. */
 enum scan_set_path { SCAN_SET_PORTABLE, SCAN_SET_AVX2, SCAN_SET_AVX512 };
 bool scan_set_use(struct scan_set *set, enum scan_set_path path);
 size_t scan_set_size(const struct scan_set *set);
