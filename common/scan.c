@@ -256,9 +256,11 @@ enum {
 };
 
 struct set_entry {
-	uint64_t head, headmask;   /* the string's first eight bytes (or all), folded, and
-	                            * which bytes of a word they are */
+	uint64_t head, headmask;   /* the string's first eight bytes (or all), and which bytes
+	                            * of a word they are */
 	uint32_t k;                /* its index */
+	uint32_t at;               /* where it starts in the set's bytes */
+	size_t len;                /* its length */
 };
 
 /* The sieve's tables for one byte of the window, each 16 bytes long and written twice,
@@ -451,8 +453,10 @@ scan_set_new(const char *const *strings, size_t n)
 			uint64_t head = 0, headmask = 0;
 			memcpy(&head, strings[k], s->len[k] < 8 ? s->len[k] : 8);
 			memset(&headmask, 0xff, s->len[k] < 8 ? s->len[k] : 8);
-			s->entries[fill[b]].head = (head | 0x2020202020202020u) & headmask;
+			s->entries[fill[b]].head = head & headmask;
 			s->entries[fill[b]].headmask = headmask;
+			s->entries[fill[b]].at = (uint32_t)s->at[k];
+			s->entries[fill[b]].len = s->len[k];
 			s->entries[fill[b]++].k = (uint32_t)k;
 		}
 	}
@@ -507,59 +511,75 @@ scan_set_size(const struct scan_set *set)
 	return set->n;
 }
 
-/* Does string k occur at p[i..), inside p[0..len)? */
-static inline bool
-string_at(const struct scan_set *set, uint32_t k, const unsigned char *p, size_t i, size_t len)
+/* The eight bytes at q with their ASCII letters lower-cased, all at once: a byte's top bit
+ * tells, after an add that cannot carry into the next byte, whether its low seven bits
+ * reach 'A', and whether they pass 'Z'. */
+static inline uint64_t
+lower8(const unsigned char *q)
 {
-	size_t l = set->len[k];
-	const unsigned char *str = (const unsigned char *)set->bytes + set->at[k];
+	const uint64_t ones = 0x0101010101010101u, top = 0x80 * ones;
+	uint64_t x, low7;
 
-	const uint64_t fold = 0x2020202020202020u;
-	size_t j = 0;
+	memcpy(&x, q, sizeof x);
+	low7 = x & ~top;
+	uint64_t upper = (low7 + (0x80 - 'A') * ones) & ~(low7 + (0x80 - 'Z' - 1) * ones) & ~x & top;
+	return x | upper >> 2;
+}
+
+/* Do the bytes of the entry's string after its first eight follow at p[i + 8..), inside
+ * p[0..len)?  Eight at a time, the last eight ending where the string does. */
+static inline bool
+tail_at(const struct scan_set *set, const struct set_entry *e, const unsigned char *p, size_t i,
+	size_t len)
+{
+	const unsigned char *str = (const unsigned char *)set->bytes + e->at;
+	size_t l = e->len, j = 8;
 
 	if (len - i < l)
 		return false;
-	/* Eight bytes at a time with the fold that is a superset of lower-casing: most
-	 * strings that begin like the text part from it there.  Then exactly. */
-	for (; l - j >= 8; j += 8) {
-		uint64_t x, y;
-		memcpy(&x, p + i + j, sizeof x);
+	for (; l - j > 8; j += 8) {
+		uint64_t y;
 		memcpy(&y, str + j, sizeof y);
-		if ((x | fold) != (y | fold))
+		if (lower8(p + i + j) != y)
 			return false;
 	}
-	for (; j < l; j++)
-		if ((p[i + j] | 0x20) != (str[j] | 0x20))
-			return false;
-	for (j = 0; j < l; j++)
-		if (ascii_lower(p[i + j]) != str[j])
-			return false;
-	return true;
+	uint64_t y;
+	memcpy(&y, str + l - 8, sizeof y);
+	return lower8(p + i + l - 8) == y;
 }
 
 /* Look at offset i of p[0..len) (with room for the window): with first, lower first[] for
  * the strings that start there and note in *any that one does; without, say whether one
- * does.  Returns whether the search is over (found, without first). */
+ * does.  Returns whether the search is over (found, without first).  After the sieve the
+ * bitmap is not asked (it would let most offsets through): the bucket is. */
 static inline bool
 visit(const struct scan_set *set, const unsigned char *p, size_t i, size_t len, size_t *first,
-	bool *any)
+	bool *any, bool sieved)
 {
 	uint32_t key = len - i >= SET_WINDOW ? window_at(p + i, set->keymask) :
 		window_short(p + i, len - i, set->keymask);
 	uint32_t h = set_hash(key);
 
-	if (((set->bits[h / 64] >> (h % 64)) & 1) == 0)
+	if (!sieved && ((set->bits[h / 64] >> (h % 64)) & 1) == 0)
 		return false;
 	uint32_t b = h >> (SET_HASH_BITS - SET_BUCKET_BITS);
 	const struct set_entry *e = set->entries + set->start[b], *end = set->entries + set->start[b + 1];
-	/* the text's next eight bytes, folded: most strings of the bucket part from it there */
-	uint64_t head = 0;
-	memcpy(&head, p + i, len - i < 8 ? len - i : 8);
-	head |= 0x2020202020202020u;
+	if (e == end)
+		return false;
+	/* the text's next eight bytes, lower-cased: a string of eight bytes or fewer is then
+	 * one compare, and most others part from the text there */
+	uint64_t head;
+	if (len - i >= 8) {
+		head = lower8(p + i);
+	} else {
+		unsigned char b8[8] = {0};
+		memcpy(b8, p + i, len - i);
+		head = lower8(b8);
+	}
 	for (; e < end; e++) {
 		/* once the answer is known, only an earlier start than the one held counts */
 		if ((head & e->headmask) != e->head || (first && *any && first[e->k] <= i) ||
-		    !string_at(set, e->k, p, i, len))
+		    (e->len > 8 && !tail_at(set, e, p, i, len)))
 			continue;
 		*any = true;
 		if (first == NULL)
@@ -576,7 +596,7 @@ search_plain(const struct scan_set *set, const unsigned char *p, size_t from, si
 	size_t len, size_t *first, bool *any)
 {
 	for (size_t i = from; i < to && p[i] != 0; i++)
-		if (visit(set, p, i, len, first, any))
+		if (visit(set, p, i, len, first, any, false))
 			return true;
 	return false;
 }
@@ -589,7 +609,7 @@ visit_mask(const struct scan_set *set, const unsigned char *p, size_t i, uint32_
 {
 	for (; mask != 0; mask &= mask - 1) {
 		size_t at = i + (size_t)__builtin_ctz(mask);
-		if (p[at] == 0 || visit(set, p, at, len, first, any))
+		if (p[at] == 0 || visit(set, p, at, len, first, any, true))
 			return true;
 	}
 	return false;
