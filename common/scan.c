@@ -755,12 +755,6 @@ scan_set_starts_within(const struct scan_set *set, const char *s, size_t len, si
 	return search(set, s, len, limit < len ? limit + 1 : len, NULL);
 }
 
-static unsigned char
-ascii_upper(unsigned char c)
-{
-	return c >= 'a' && c <= 'z' ? (unsigned char)(c - ('a' - 'A')) : c;
-}
-
 /* Does the lower-case needle[0..k) match at p (ASCII letters of p lower-cased)? */
 static bool
 match_ci_at(const unsigned char *p, const char *needle, size_t k)
@@ -771,37 +765,147 @@ match_ci_at(const unsigned char *p, const char *needle, size_t k)
 	return true;
 }
 
+/* The needle search looks at the needle's first and last bytes at many starts at once (a
+ * pair far apart is rarer in text than two neighbours), and compares the whole needle only
+ * where both are there.  A text byte is compared with | 0x20 where the needle's byte is a
+ * letter (the fold is exact for letters) and as it is elsewhere.
+ *
+ * Each of the searches below starts at *i and goes on while its vectors fit; it returns
+ * true with the answer in *at once that is known, else false with every start before *i
+ * ruled out.  With nul, the text ends at its first NUL: NUL bytes are let through with the
+ * needle's, and the first ends the search (no needle holds one, so none runs over it). */
+struct needle_ci {
+	const unsigned char *needle;
+	size_t k;
+	unsigned char first, last;        /* its first and last bytes */
+	unsigned char first_fold, last_fold;  /* 0x20 where that byte is a letter */
+	bool nul;
+};
+
+static unsigned char
+letter_fold(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? 0x20 : 0;
+}
+
+/* Is there a candidate start at j that settles the search?  A NUL that ends the text (the
+ * answer is then "none": *at = len) or the needle. */
+static inline bool
+settles(const struct needle_ci *nd, const unsigned char *p, size_t j, size_t len, size_t *at)
+{
+	if (nd->nul && p[j] == 0) {
+		*at = len;
+		return true;
+	}
+	if (match_ci_at(p + j, (const char *)nd->needle, nd->k)) {
+		*at = j;
+		return true;
+	}
+	return false;
+}
+
+#ifdef __SSE2__
+/* The starts q[0..16) where the needle's first and last bytes are, or a NUL that ends the
+ * text, as a bit mask. */
+static inline unsigned
+hits16(const struct needle_ci *nd, const unsigned char *q)
+{
+	const __m128i f0 = _mm_set1_epi8((char)nd->first_fold), c0 = _mm_set1_epi8((char)nd->first);
+	const __m128i f1 = _mm_set1_epi8((char)nd->last_fold), c1 = _mm_set1_epi8((char)nd->last);
+	const __m128i zero = _mm_setzero_si128(), nul = nd->nul ? _mm_set1_epi8(-1) : zero;
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)q);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q + nd->k - 1));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, f0), c0),
+			_mm_cmpeq_epi8(_mm_or_si128(b, f1), c1)),
+		_mm_and_si128(_mm_cmpeq_epi8(a, zero), nul)));
+}
+
+/* 16 starts at a time; the last few in a round that ends at the text's end, less the starts
+ * already looked at. */
+static bool
+find_ci_sse2(const struct needle_ci *nd, const unsigned char *p, size_t len, size_t *i,
+	size_t *at)
+{
+	for (; len - *i >= nd->k + 15; *i += 16)
+		for (unsigned m = hits16(nd, p + *i); m != 0; m &= m - 1)
+			if (settles(nd, p, *i + (size_t)__builtin_ctz(m), len, at))
+				return true;
+	if (len >= nd->k + 15 && len - *i >= nd->k) {
+		size_t from = len - nd->k - 15;
+		for (unsigned m = hits16(nd, p + from) & (~0u << (*i - from)); m != 0; m &= m - 1)
+			if (settles(nd, p, from + (size_t)__builtin_ctz(m), len, at))
+				return true;
+		*i = len - nd->k + 1;
+	}
+	return false;
+}
+#endif
+
+#ifdef SCAN_AVX2
+__attribute__((target("avx2"))) static bool
+find_ci_avx2(const struct needle_ci *nd, const unsigned char *p, size_t len, size_t *i,
+	size_t *at)
+{
+	const __m256i f0 = _mm256_set1_epi8((char)nd->first_fold), c0 = _mm256_set1_epi8((char)nd->first);
+	const __m256i f1 = _mm256_set1_epi8((char)nd->last_fold), c1 = _mm256_set1_epi8((char)nd->last);
+	const __m256i zero = _mm256_setzero_si256(), nul = nd->nul ? _mm256_set1_epi8(-1) : zero;
+
+	for (; len - *i >= nd->k + 31; *i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + *i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + *i + nd->k - 1));
+		__m256i hit = _mm256_or_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, f0), c0),
+				_mm256_cmpeq_epi8(_mm256_or_si256(b, f1), c1)),
+			_mm256_and_si256(_mm256_cmpeq_epi8(a, zero), nul));
+		for (uint32_t m = (uint32_t)_mm256_movemask_epi8(hit); m != 0; m &= m - 1)
+			if (settles(nd, p, *i + (size_t)__builtin_ctz(m), len, at))
+				return true;
+	}
+	return false;
+}
+#endif
+
+/* The first start of the needle in p[0..len) (k <= len), or len. */
+static size_t
+find_ci(const struct needle_ci *nd, const unsigned char *p, size_t len)
+{
+	size_t i = 0, at;
+
+#ifdef SCAN_AVX2
+	if (len - nd->k >= 31 && __builtin_cpu_supports("avx2") && find_ci_avx2(nd, p, len, &i, &at))
+		return at;
+#endif
+#ifdef __SSE2__
+	if (find_ci_sse2(nd, p, len, &i, &at))
+		return at;
+#endif
+	for (; i + nd->k <= len; i++)
+		if ((p[i] == 0 && nd->nul) || (ascii_lower(p[i]) == nd->first &&
+		    match_ci_at(p + i, (const char *)nd->needle, nd->k)))
+			return p[i] == 0 && nd->nul ? len : i;
+	return len;
+}
+
+static struct needle_ci
+needle_ci_make(const char *needle, size_t k, bool nul)
+{
+	struct needle_ci nd = {(const unsigned char *)needle, k, (unsigned char)needle[0],
+		(unsigned char)needle[k - 1], 0, 0, nul};
+
+	nd.first_fold = letter_fold(nd.first);
+	nd.last_fold = letter_fold(nd.last);
+	return nd;
+}
+
 size_t
 scan_find_ci(const char *s, size_t len, const char *needle, size_t k)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
 	if (k == 0 || k > len)
 		return k == 0 ? 0 : len;
-	const unsigned char first = (unsigned char)needle[0], last = (unsigned char)needle[k - 1];
-#ifdef __SSE2__
-	{
-		/* the needle's first and last bytes, 16 starts at a time: a pair far apart is
-		 * rarer in text than two neighbours */
-		const __m128i lo0 = _mm_set1_epi8((char)first), up0 = _mm_set1_epi8((char)ascii_upper(first));
-		const __m128i lo1 = _mm_set1_epi8((char)last), up1 = _mm_set1_epi8((char)ascii_upper(last));
-		for (; len - i >= k + 15; i += 16) {
-			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + k - 1));
-			__m128i hit = _mm_and_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(a, lo0), _mm_cmpeq_epi8(a, up0)),
-				_mm_or_si128(_mm_cmpeq_epi8(b, lo1), _mm_cmpeq_epi8(b, up1)));
-			for (unsigned m = (unsigned)_mm_movemask_epi8(hit); m != 0; m &= m - 1)
-				if (match_ci_at(p + i + (size_t)__builtin_ctz(m), needle, k))
-					return i + (size_t)__builtin_ctz(m);
-		}
-	}
-#endif
-	for (; i + k <= len; i++)
-		if (ascii_lower(p[i]) == first && match_ci_at(p + i, needle, k))
-			return i;
-	return len;
+	struct needle_ci nd = needle_ci_make(needle, k, false);
+	return find_ci(&nd, (const unsigned char *)s, len);
 }
 
 bool
@@ -809,6 +913,8 @@ scan_contains_ci(const char *s, size_t len, const char *needle)
 {
 	size_t k = strlen(needle);
 
-	len = strnlen(s, len);
-	return k <= len && scan_find_ci(s, len, needle, k) < len;
+	if (k == 0 || k > len)
+		return k == 0 && len > 0 && s[0] != 0;
+	struct needle_ci nd = needle_ci_make(needle, k, true);
+	return find_ci(&nd, (const unsigned char *)s, len) < len;
 }

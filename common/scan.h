@@ -59,11 +59,11 @@ bool scan_set_starts_within(const struct scan_set *set, const char *s, size_t le
 
 /* The first offset of needle[0..k) (lower case) in s[0..len), ASCII letters of s compared
  * without case, NUL bytes included; len if none.  Only the first and last bytes are
- * compared at every start, 16 starts at a time where SSE2 is. */
+ * compared at every start, 32 starts at a time where AVX2 is, 16 where SSE2 is. */
 size_t scan_find_ci(const char *s, size_t len, const char *needle, size_t k);
 /* Does needle (lower case, not empty) occur in s[0..len) with the text's ASCII letters
  * lower-cased, the text ending at its first NUL?  The same answer as a set of that one
- * string, found 16 places at a time by the needle's first and last bytes. */
+ * string, found as scan_find_ci finds it; s[0..len) must be readable, as for a set. */
 bool scan_contains_ci(const char *s, size_t len, const char *needle);
 
 #endif
