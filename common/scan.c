@@ -228,18 +228,22 @@ scan_ascii_run(const char *p, size_t len)
  * Unlike an automaton's walk, one offset does not wait for the one before.
  *
  * Where the processor has AVX2, a first sieve looks at 32 offsets at a time: the strings
- * are spread over 16 groups, by their sorted beginnings so that a group's strings begin
- * alike, and for each of the first SET_SIEVE bytes two tables give, by the byte's low and
- * high halves, the groups with a string that has such a byte there (or is shorter).  An
- * offset goes on to the bitmap only when some group admits every byte.
+ * are spread over groups, by their sorted beginnings so that a group's strings begin
+ * alike, and for each of the first bytes two tables give, by two parts of the byte, the
+ * groups with a string that has such a byte there (or is shorter).  An offset goes on to
+ * the strings of its hash only when some group admits every byte; the bitmap, which would
+ * let most of those through, is not asked.
  *
  * The sieve works on 256-bit vectors even where the processor has 512-bit ones: in
  * bounce-extract most searches are a few rounds long between other work, and there
  * 512-bit code made the whole program slower, not faster (a table of 256 bytes needs two
- * two-table permutes, each slower than the four nibble shuffles it replaces, and the wide
- * unit takes a port from the other vector code).  Where the processor has AVX-512 (BW and
- * VL), the same 256-bit sieve has 32 vector registers, three-way logic, and loads that
- * stop at the text's end, so a text shorter than a round is not copied first.
+ * two-table permutes, each slower than the shuffles it replaces, and the wide unit takes
+ * a port from the other vector code).  With AVX2 the tables are looked up by a byte's low
+ * and high halves (a shuffle takes four bits), for 16 groups over SET_SIEVE bytes.  With
+ * AVX-512 (BW, VL and VBMI) a permute takes five bits, the low five and the high five,
+ * which is as good as the whole byte on mail text; 8 groups over SET_DEEP bytes then let
+ * fewer offsets through than 16 groups over SET_SIEVE by halves, for half the lookups, and
+ * the loads stop at the text's end, so a text shorter than a round is not copied first.
  *
  * The text ends at its first NUL: rather than a separate pass to find it, the sieve lets
  * every NUL through, and the search stops at the first.  A string never holds a NUL, so
@@ -248,11 +252,10 @@ enum {
 	SET_WINDOW = 4,
 	SET_HASH_BITS = 15,        /* the bitmap: 4 KB */
 	SET_BUCKET_BITS = 10,      /* the lists of strings, by the hash's top bits */
-	SET_SIEVE = 5,             /* bytes the sieve looks at (8 filters no better on mail
-	                            * text and costs more) */
-	SET_GROUPS = 16,
+	SET_SIEVE = 5,             /* bytes the AVX2 sieve looks at */
+	SET_DEEP = 6,              /* bytes the AVX-512 sieve looks at (in b2k's searches 7
+	                            * was slower, 5 let 27% more offsets through) */
 	SET_ROUND = 32,            /* offsets a round of the sieve looks at */
-	SET_SPAN = SET_ROUND + SET_SIEVE - 1,  /* bytes a round reads */
 };
 
 struct set_entry {
@@ -263,14 +266,21 @@ struct set_entry {
 	size_t len;                /* its length */
 };
 
-/* The sieve's tables for one byte of the window, each 16 bytes long and written twice,
- * once for each 128-bit half of a vector (a shuffle looks up within its half).  low[h][c]
- * has the groups 8h to 8h+7 with a string whose byte there has the low half c (or that is
- * shorter); high[h][c] those whose byte has the high half c or c | 2 (bit 5 of a byte, the
- * case of a letter, is bit 1 of its high half: a table that does not tell them apart folds
- * the text's letters with no instruction spent). */
-struct sieve_tables {
+/* The AVX2 sieve's tables for one byte of the window, each 16 bytes long and written
+ * twice, once for each 128-bit half of a vector (a shuffle looks up within its half).
+ * low[h][c] has the groups 8h to 8h+7 with a string whose byte there has the low half c
+ * (or that is shorter); high[h][c] those whose byte has the high half c or c | 2 (bit 5 of
+ * a byte, the case of a letter, is bit 1 of its high half: a table that does not tell them
+ * apart folds the text's letters with no instruction spent). */
+struct nibble_tables {
 	unsigned char low[2][32], high[2][32];
+};
+
+/* The AVX-512 sieve's tables for one byte of the window: low[c] has the groups with a
+ * string whose byte there has the low five bits c (or that is shorter), high[c] those
+ * whose byte has the high five bits c or c | 4 (bit 5 again). */
+struct perm_tables {
+	unsigned char low[32], high[32];
 };
 
 struct scan_set {
@@ -284,8 +294,10 @@ struct scan_set {
 	struct set_entry *entries; /* grouped by bucket */
 	uint32_t start[(1u << SET_BUCKET_BITS) + 1];  /* bucket b: entries[start[b]..start[b+1]) */
 	uint64_t bits[(1u << SET_HASH_BITS) / 64];
-	struct sieve_tables *sieve;  /* [SET_SIEVE], 32-byte aligned inside sieve_room */
-	unsigned char sieve_room[SET_SIEVE * sizeof(struct sieve_tables) + 31];
+	struct nibble_tables *nibble;  /* [SET_SIEVE], 32-byte aligned inside room */
+	struct perm_tables *perm;      /* [SET_DEEP], after them */
+	unsigned char room[SET_SIEVE * sizeof(struct nibble_tables) +
+		SET_DEEP * sizeof(struct perm_tables) + 31];
 	enum scan_set_path path;   /* the search used */
 };
 
@@ -332,19 +344,19 @@ matchable(const char *str)
 }
 
 struct set_start {
-	unsigned char b[SET_SIEVE];   /* the first bytes, NUL past the end */
+	unsigned char b[SET_DEEP];    /* the first bytes, NUL past the end */
 	size_t len;
 };
 
 static int
 cmp_start(const void *a, const void *b)
 {
-	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_SIEVE);
+	return memcmp(((const struct set_start *)a)->b, ((const struct set_start *)b)->b, SET_DEEP);
 }
 
-/* Let group g through at byte j of the window when that byte is c (folded). */
+/* Let group g through the AVX2 sieve at a byte of the window when that byte is c (folded). */
 static void
-sieve_admit(struct sieve_tables *t, size_t g, unsigned char c)
+nibble_admit(struct nibble_tables *t, size_t g, unsigned char c)
 {
 	unsigned char bit = (unsigned char)(1u << (g % 8));
 
@@ -355,38 +367,59 @@ sieve_admit(struct sieve_tables *t, size_t g, unsigned char c)
 	}
 }
 
-/* Fill the sieve's tables: the strings' beginnings sorted and cut in SET_GROUPS runs of
- * about the same number of distinct beginnings. */
+/* Let group g through the AVX-512 sieve at a byte of the window when that byte is c
+ * (folded). */
+static void
+perm_admit(struct perm_tables *t, size_t g, unsigned char c)
+{
+	unsigned char bit = (unsigned char)(1u << g);
+
+	t->low[c & 31] |= bit;
+	t->high[c >> 3] |= bit;
+	t->high[(c >> 3) & ~4u] |= bit;
+}
+
+/* Fill the sieves' tables: the strings' beginnings (as many bytes as the sieve looks at)
+ * sorted and cut in runs of about the same number of distinct beginnings, one a group.
+ * A string that ends before byte j lets any byte through there. */
 static void
 build_groups(struct scan_set *s, const char *const *strings)
 {
-	size_t nm = 0, ndistinct = 0;
+	size_t nm = 0, nd5 = 0, nd6 = 0;
 	struct set_start *w = rb_xcalloc(s->n ? s->n : 1, sizeof *w);
 
 	for (size_t k = 0; k < s->n; k++) {
 		if (!matchable(strings[k]))
 			continue;
 		w[nm].len = s->len[k];
-		for (size_t j = 0; j < SET_SIEVE && j < s->len[k]; j++)
+		for (size_t j = 0; j < SET_DEEP && j < s->len[k]; j++)
 			w[nm].b[j] = (unsigned char)strings[k][j];
 		nm++;
 	}
 	qsort(w, nm, sizeof *w, cmp_start);
-	for (size_t i = 0; i < nm; i++)
-		if (i == 0 || cmp_start(&w[i], &w[i - 1]) != 0)
-			ndistinct++;
-	for (size_t i = 0, d = 0; i < nm; i++) {
-		if (i > 0 && cmp_start(&w[i], &w[i - 1]) != 0)
-			d++;
-		size_t g = d * SET_GROUPS / ndistinct;
+	for (size_t i = 0; i < nm; i++) {
+		nd5 += i == 0 || memcmp(w[i].b, w[i - 1].b, SET_SIEVE) != 0;
+		nd6 += i == 0 || memcmp(w[i].b, w[i - 1].b, SET_DEEP) != 0;
+	}
+	for (size_t i = 0, d5 = 0, d6 = 0; i < nm; i++) {
+		if (i > 0) {
+			d5 += memcmp(w[i].b, w[i - 1].b, SET_SIEVE) != 0;
+			d6 += memcmp(w[i].b, w[i - 1].b, SET_DEEP) != 0;
+		}
 		for (size_t j = 0; j < SET_SIEVE; j++) {
-			if (j < w[i].len) {
-				sieve_admit(&s->sieve[j], g, w[i].b[j] | 0x20);
-			} else {
-				/* a string that ends before byte j: any byte there */
+			if (j < w[i].len)
+				nibble_admit(&s->nibble[j], d5 * 16 / nd5, w[i].b[j] | 0x20);
+			else
+				/* 17c has both halves c: every low half and every high half */
 				for (unsigned c = 0; c < 256; c += 17)
-					sieve_admit(&s->sieve[j], g, (unsigned char)c);
-			}
+					nibble_admit(&s->nibble[j], d5 * 16 / nd5, (unsigned char)c);
+		}
+		for (size_t j = 0; j < SET_DEEP; j++) {
+			if (j < w[i].len)
+				perm_admit(&s->perm[j], d6 * 8 / nd6, w[i].b[j] | 0x20);
+			else
+				for (unsigned c = 0; c < 256; c++)
+					perm_admit(&s->perm[j], d6 * 8 / nd6, (unsigned char)c);
 		}
 	}
 	free(w);
@@ -402,8 +435,8 @@ scan_set_new(const char *const *strings, size_t n)
 	s->len = rb_xmalloc(n ? n : 1);
 	s->at = rb_xmalloc((n ? n : 1) * sizeof *s->at);
 	s->window = SET_WINDOW;
-	s->sieve = (struct sieve_tables *)(void *)(s->sieve_room +
-		(32 - (uintptr_t)s->sieve_room % 32) % 32);
+	s->nibble = (struct nibble_tables *)(void *)(s->room + (32 - (uintptr_t)s->room % 32) % 32);
+	s->perm = (struct perm_tables *)(void *)(s->nibble + SET_SIEVE);
 	for (size_t k = 0; k < n; k++) {
 		size_t l = strlen(strings[k]);
 		if (l == 0 || l > 255)
@@ -482,7 +515,8 @@ scan_set_use(struct scan_set *set, enum scan_set_path path)
 		break;
 	case SCAN_SET_AVX512:
 		if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2") ||
-		    !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl"))
+		    !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") ||
+		    !__builtin_cpu_supports("avx512vbmi"))
 			return false;
 		break;
 #endif
@@ -617,15 +651,15 @@ visit_mask(const struct scan_set *set, const unsigned char *p, size_t i, uint32_
 
 #ifdef SCAN_AVX2
 /* The offsets of a round whose next SET_SIEVE bytes x[j] some group admits, or that are
- * NUL, as a bit mask. */
+ * NUL, as a bit mask: each byte looked up by its halves in the AVX2 tables. */
 __attribute__((target("avx2"), always_inline)) static inline uint32_t
-sieve_round(const struct sieve_tables *t, const __m256i x[SET_SIEVE])
+round_nibbles(const struct scan_set *set, const __m256i *x)
 {
 	const __m256i low = _mm256_set1_epi8(0x0f);
 	__m256i acc0 = _mm256_set1_epi8(-1), acc1 = acc0;
 
 	for (size_t j = 0; j < SET_SIEVE; j++) {
-		const __m256i *tj = (const __m256i *)(const void *)&t[j];
+		const __m256i *tj = (const __m256i *)(const void *)&set->nibble[j];
 		__m256i xl = _mm256_and_si256(x[j], low);
 		__m256i xh = _mm256_and_si256(_mm256_srli_epi16(x[j], 4), low);
 		acc0 = _mm256_and_si256(acc0, _mm256_and_si256(
@@ -640,30 +674,50 @@ sieve_round(const struct sieve_tables *t, const __m256i x[SET_SIEVE])
 	return ~(uint32_t)_mm256_movemask_epi8(_mm256_andnot_si256(nul, none));
 }
 
-/* The bytes of a round at q, all inside the text. */
-__attribute__((target("avx2"), always_inline)) static inline void
-round_load(__m256i x[SET_SIEVE], const unsigned char *q)
+/* The same for the next SET_DEEP bytes, each looked up by its low and its high five bits
+ * in the AVX-512 tables (a permute of 32 bytes reads only the low five bits of an index). */
+__attribute__((target("avx2,avx512bw,avx512vl,avx512vbmi"), always_inline)) static inline uint32_t
+round_perm(const struct scan_set *set, const __m256i *x)
 {
-	for (size_t j = 0; j < SET_SIEVE; j++)
+	__m256i acc = _mm256_set1_epi8(-1);
+
+	for (size_t j = 0; j < SET_DEEP; j++) {
+		const struct perm_tables *t = &set->perm[j];
+		__m256i lo = _mm256_permutexvar_epi8(x[j],
+			_mm256_load_si256((const __m256i *)(const void *)t->low));
+		__m256i hi = _mm256_permutexvar_epi8(_mm256_srli_epi16(x[j], 3),
+			_mm256_load_si256((const __m256i *)(const void *)t->high));
+		acc = _mm256_ternarylogic_epi32(acc, lo, hi, 0x80);   /* acc & lo & hi */
+	}
+	return (uint32_t)(_mm256_test_epi8_mask(acc, acc) |
+		_mm256_cmpeq_epi8_mask(x[0], _mm256_setzero_si256()));
+}
+
+/* The bytes of a round that reads w bytes at each offset, at q, all inside the text. */
+__attribute__((target("avx2"), always_inline)) static inline void
+round_load(__m256i *x, const unsigned char *q, size_t w)
+{
+	for (size_t j = 0; j < w; j++)
 		x[j] = _mm256_loadu_si256((const __m256i *)(const void *)(q + j));
 }
 
-/* The sieve over the offsets [0, last) of p[0..len), 32 at a time; the offsets it lets
- * through are visited.  The last round, which would read past the text, reads NUL bytes
- * there instead: from loads that stop at the end where the processor has them (masked),
- * else from a copy. */
+/* The sieve over the offsets [0, last) of p[0..len), 32 at a time, reading w bytes at
+ * each; the offsets it lets through are visited.  The last round, which would read past
+ * the text, reads NUL bytes there instead: from loads that stop at the end where the
+ * processor has them (masked), else from a copy. */
 __attribute__((target("avx2"), always_inline)) static inline bool
 search_rounds(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
-	size_t *first, bool *any, void (*load_tail)(__m256i *, const unsigned char *, size_t))
+	size_t *first, bool *any, size_t w, uint32_t (*round)(const struct scan_set *, const __m256i *),
+	void (*load_tail)(__m256i *, const unsigned char *, size_t, size_t))
 {
-	__m256i x[SET_SIEVE];
+	__m256i x[SET_DEEP > SET_SIEVE ? SET_DEEP : SET_SIEVE];
 
 	for (size_t i = 0; i < last; i += SET_ROUND) {
-		if (len - i >= SET_SPAN)
-			round_load(x, p + i);
+		if (len - i >= SET_ROUND + w - 1)
+			round_load(x, p + i, w);
 		else
-			load_tail(x, p + i, len - i);
-		uint32_t mask = sieve_round(set->sieve, x);
+			load_tail(x, p + i, len - i, w);
+		uint32_t mask = round(set, x);
 		if (last - i < SET_ROUND)
 			mask &= ((uint32_t)1 << (last - i)) - 1;
 		if (visit_mask(set, p, i, mask, len, first, any))
@@ -672,38 +726,39 @@ search_rounds(const struct scan_set *set, const unsigned char *p, size_t len, si
 	return false;
 }
 
-/* The n (less than SET_SPAN) bytes at q, and NUL bytes after them, from a copy. */
+/* The n bytes at q (fewer than a round reads), and NUL bytes after them, from a copy. */
 __attribute__((target("avx2"))) static void
-tail_copied(__m256i x[SET_SIEVE], const unsigned char *q, size_t n)
+tail_copied(__m256i *x, const unsigned char *q, size_t n, size_t w)
 {
-	unsigned char pad[SET_SPAN] = {0};
+	unsigned char pad[SET_ROUND + SET_SIEVE] = {0};
 
 	memcpy(pad, q, n);
-	round_load(x, pad);
+	round_load(x, pad, w);
 }
 
 __attribute__((target("avx2"))) static bool
 search_avx2(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
 	size_t *first, bool *any)
 {
-	return search_rounds(set, p, len, last, first, any, tail_copied);
+	return search_rounds(set, p, len, last, first, any, SET_SIEVE, round_nibbles, tail_copied);
 }
 
-/* The n (less than SET_SPAN) bytes at q, and NUL bytes after them, loaded no further. */
+/* The n bytes at q (fewer than a round reads), and NUL bytes after them, loaded no
+ * further. */
 __attribute__((target("avx2,bmi2,avx512bw,avx512vl"), always_inline)) static inline void
-tail_masked(__m256i x[SET_SIEVE], const unsigned char *q, size_t n)
+tail_masked(__m256i *x, const unsigned char *q, size_t n, size_t w)
 {
-	for (size_t j = 0; j < SET_SIEVE; j++) {
+	for (size_t j = 0; j < w; j++) {
 		size_t avail = n > j ? n - j : 0;
 		x[j] = _mm256_maskz_loadu_epi8((__mmask32)_bzhi_u32(~0u, (unsigned)avail), q + j);
 	}
 }
 
-__attribute__((target("avx2,bmi2,avx512bw,avx512vl"))) static bool
+__attribute__((target("avx2,bmi2,avx512bw,avx512vl,avx512vbmi"))) static bool
 search_avx512(const struct scan_set *set, const unsigned char *p, size_t len, size_t last,
 	size_t *first, bool *any)
 {
-	return search_rounds(set, p, len, last, first, any, tail_masked);
+	return search_rounds(set, p, len, last, first, any, SET_DEEP, round_perm, tail_masked);
 }
 #endif
 

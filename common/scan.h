@@ -40,8 +40,8 @@ struct scan_set;
 /* Compile n strings (none empty, none longer than 255 bytes). */
 struct scan_set *scan_set_new(const char *const *strings, size_t n);
 /* The ways a set can be searched, all with the same answers: offset by offset, or with a
- * sieve on 256-bit vectors, by AVX2 or by AVX-512 (BW and VL: more registers, and loads
- * that stop at the text's end).  scan_set_new picks the last the processor has;
+ * sieve on 256-bit vectors, by AVX2 or by AVX-512 (BW, VL and VBMI: a finer sieve, and
+ * loads that stop at the text's end).  scan_set_new picks the last the processor has;
  * scan_set_use (for the tests) makes the set use another, and returns false, changing
  * nothing, when the processor lacks it. */
 enum scan_set_path { SCAN_SET_PORTABLE, SCAN_SET_AVX2, SCAN_SET_AVX512 };
