@@ -1,6 +1,7 @@
 /* Fuzz the string sets: the input names a set of strings and a text; every search the
  * processor has (portable, AVX2, AVX-512) must give what a plain search gives, and none may
- * read outside the text.  Input: strings separated by '\n' up to the first "\n\n", then
+ * read outside the text.  The needle search of each string too, over the whole text (NUL
+ * bytes included) and up to its first NUL.  Input: strings separated by '\n' up to the first "\n\n", then
  * the text.  The text is copied to a buffer of exactly its size, so that ASan sees any
  * read past its end. */
 #include <stdbool.h>
@@ -21,7 +22,7 @@ lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
-/* Where string s first starts in text[0..len) (len already cut at a NUL), or SIZE_MAX. */
+/* Where string s first starts in text[0..len), or SIZE_MAX. */
 static size_t
 plain_first(const char *s, const unsigned char *text, size_t len)
 {
@@ -89,6 +90,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		want[k] = plain_first(list[k], text, len);
 		if (want[k] < earliest)
 			earliest = want[k];
+	}
+
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(list[k]), whole = plain_first(list[k], text, tlen);
+		if (scan_find_ci((const char *)text, tlen, list[k], l) != (whole == SIZE_MAX ? tlen : whole) ||
+		    scan_contains_ci((const char *)text, tlen, list[k]) != (want[k] != SIZE_MAX))
+			abort();
 	}
 
 	struct scan_set *set = scan_set_new(list, n);

@@ -1,6 +1,6 @@
 /* Unit tests for the separator scan: the SSE2 and the portable search must find exactly the
  * candidates a byte-by-byte reference finds, on tricky cases and on pseudo-random buffers.
- * Also the string sets, and the hand-written date reader of bounce.c. */
+ * Also the string sets and the needle search, and the hand-written date reader of bounce.c. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -620,11 +620,69 @@ test_set_differential(void)
 	}
 }
 
-/* Dates are read by hand, as sscanf(" %d %15s %d %d:%d") then ":%d" and " %15s" read
- * them before: the same answers on odd spacing, signs, long words and out-of-range parts. */
+/* The needle search against a byte-by-byte one: needles of 1 to 40 bytes (ending in a
+ * letter or not), texts mixing case, NUL bytes and pieces of the needle, at every length
+ * around the 16- and 32-byte rounds and at several alignments.  scan_find_ci counts NUL
+ * bytes as text; scan_contains_ci ends the text at the first. */
+static size_t
+ref_find_ci(const char *s, size_t len, const char *needle, size_t k)
+{
+	for (size_t i = 0; i + k <= len; i++) {
+		size_t j = 0;
+		while (j < k && ref_lower((unsigned char)s[i + j]) == (unsigned char)needle[j])
+			j++;
+		if (j == k)
+			return i;
+	}
+	return len;
+}
+
+static void
+test_find_ci(void)
+{
+	static const char alphabet[] = "fiNAl-recp:t \x80\xc3";
+	static char needle[41], text[200 + 64];
+	uint32_t state = 2024;
+
+	for (int round = 0; round < 3000; round++) {
+		size_t k = 1 + rnd(&state, round % 4 == 0 ? 40 : 6);
+		for (size_t j = 0; j < k; j++)
+			needle[j] = (char)ref_lower((unsigned char)alphabet[rnd(&state, sizeof alphabet - 1)]);
+		needle[k] = '\0';
+		size_t len = rnd(&state, 200), off = rnd(&state, 32);
+		char *t = text + off;
+		for (size_t i = 0; i < len; i++) {
+			uint32_t r = rnd(&state, 64);
+			if (r == 0)
+				t[i] = '\0';
+			else if (r < 6) {
+				/* the needle, its case changed here and there */
+				for (size_t j = 0; j < k && i < len; j++, i++)
+					t[i] = rnd(&state, 3) ? needle[j] : (char)(needle[j] ^ 0x20);
+				i--;
+			} else
+				t[i] = alphabet[r % (sizeof alphabet - 1)];
+		}
+		size_t want = k > len ? len : ref_find_ci(t, len, needle, k);
+		size_t end = strnlen(t, len);
+		bool contains = k <= end && ref_find_ci(t, end, needle, k) < end;
+		unit_checks++;
+		if (scan_find_ci(t, len, needle, k) != want || scan_contains_ci(t, len, needle) != contains) {
+			unit_failures++;
+			fprintf(stderr, "find_ci round %d: \"%s\" in %zu bytes: got %zu, want %zu\n", round,
+				needle, len, scan_find_ci(t, len, needle, k), want);
+		}
+	}
+	CHECK_INT(scan_find_ci("abc", 3, "", 0), 0);
+	CHECK_INT(scan_find_ci("abc", 3, "abcd", 4), 3);
+	CHECK(scan_contains_ci("xx\0final-recipient:", 19, "final-recipient:") == false);
+	CHECK_INT(scan_find_ci("xx\0FINAL-Recipient:", 19, "final-recipient:", 16), 3);
+}
+
 /* No search reads past the text's end: each text is placed to end where an unreadable page
  * starts, so a read beyond it faults.  Sets with a string shorter than the rest are the
- * case that once read past (their last offsets are fewer bytes from the end). */
+ * case that once read past (their last offsets are fewer bytes from the end).  The needle
+ * search of each string too. */
 static void
 test_set_page_end(void)
 {
@@ -655,6 +713,9 @@ test_set_page_end(void)
 				CHECK(any == scan_set_any(set, text, len));
 				(void)scan_set_starts_within(set, text, len, len / 2);
 				CHECK(!any || len > 0);
+				if (pi == 0)
+					for (size_t j = 0; j < k; j++)
+						CHECK(scan_contains_ci(text, len, strs[j]) == (first[j] != SIZE_MAX));
 			}
 		}
 		scan_set_free(set);
@@ -662,6 +723,8 @@ test_set_page_end(void)
 	munmap(map, 2 * page);
 }
 
+/* Dates are read by hand, as sscanf(" %d %15s %d %d:%d") then ":%d" and " %15s" read
+ * them before: the same answers on odd spacing, signs, long words and out-of-range parts. */
 static void
 test_iso_date(void)
 {
@@ -724,6 +787,7 @@ main(void)
 	test_set();
 	test_set_differential();
 	test_set_page_end();
+	test_find_ci();
 	test_iso_date();
 	return unit_done("test_scan");
 }
