@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "util.h"
 
 #ifdef __SSE2__
@@ -300,12 +301,6 @@ struct scan_set {
 		SET_DEEP * sizeof(struct perm_tables) + 31];
 	enum scan_set_path path;   /* the search used */
 };
-
-static unsigned char
-ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
 
 static inline uint32_t
 set_hash(uint32_t key)
@@ -815,7 +810,7 @@ static bool
 match_ci_at(const unsigned char *p, const char *needle, size_t k)
 {
 	for (size_t i = 0; i < k; i++)
-		if (ascii_lower(p[i]) != (unsigned char)needle[i])
+		if (ascii_tolower(p[i]) != (unsigned char)needle[i])
 			return false;
 	return true;
 }
@@ -937,7 +932,7 @@ find_ci(const struct needle_ci *nd, const unsigned char *p, size_t len)
 		return at;
 #endif
 	for (; i + nd->k <= len; i++)
-		if ((p[i] == 0 && nd->nul) || (ascii_lower(p[i]) == nd->first &&
+		if ((p[i] == 0 && nd->nul) || (ascii_tolower(p[i]) == nd->first &&
 		    match_ci_at(p + i, (const char *)nd->needle, nd->k)))
 			return p[i] == 0 && nd->nul ? len : i;
 	return len;
