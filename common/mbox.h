@@ -70,7 +70,7 @@ void mbox_close(struct mbox_reader *r);
  * mbox_scan_marks_for returns the version for a path, or NULL when this build or processor
  * lacks it; the reader uses the widest there is. */
 typedef size_t (*mbox_scan_fn)(const char *p, size_t len);
-enum mbox_scan_path { MBOX_SCAN_PORTABLE, MBOX_SCAN_SSE2, MBOX_SCAN_AVX2 };
+enum mbox_scan_path { MBOX_SCAN_PORTABLE, MBOX_SCAN_SSE2, MBOX_SCAN_AVX2, MBOX_SCAN_AVX512 };
 mbox_scan_fn mbox_scan_marks_for(enum mbox_scan_path path);
 
 #endif

@@ -714,7 +714,7 @@ test_scan_marks(void)
 	CHECK(portable != NULL);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		CHECK_INT(portable(cases[i].text, strlen(cases[i].text)), cases[i].want);
-	for (int path = MBOX_SCAN_SSE2; path <= MBOX_SCAN_AVX2; path++) {
+	for (int path = MBOX_SCAN_SSE2; path <= MBOX_SCAN_AVX512; path++) {
 		mbox_scan_fn fn = mbox_scan_marks_for((enum mbox_scan_path)path);
 		if (fn == NULL)
 			continue;
