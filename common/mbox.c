@@ -95,6 +95,7 @@ struct mbox_reader {
 	bool in_place, quoted;  /* quoted: a line of it may be a quoted "From " */
 	size_t mstart;
 	struct rb_buf msg, source, envelope;
+	size_t source_prefix;   /* in an mbox, source starts with "FILE:", this long (0: not yet) */
 	size_t hdr_len, hdr_scan;
 	bool hdr_done, skipping, truncated, body_skipped, pending_cr, filter_called;
 };
@@ -616,15 +617,21 @@ spill(struct mbox_reader *r)
 	emit(r, r->buf + r->mstart, r->pos - r->mstart);
 }
 
+/* Empty b, which then holds "" (never NULL). */
+static void
+make_empty(struct rb_buf *b)
+{
+	if (b->data == NULL)
+		rb_buf_add(b, "", 0);
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
 static void
 message_reset(struct mbox_reader *r)
 {
-	/* Adding nothing allocates and terminates, so data is never NULL. */
-	rb_buf_clear(&r->msg);
-	rb_buf_add(&r->msg, "", 0);
-	rb_buf_clear(&r->envelope);
-	rb_buf_add(&r->envelope, "", 0);
-	rb_buf_clear(&r->source);
+	make_empty(&r->msg);
+	make_empty(&r->envelope);
 	r->hdr_len = r->hdr_scan = 0;
 	r->hdr_done = r->skipping = r->truncated = r->body_skipped = false;
 	r->pending_cr = r->filter_called = false;
@@ -861,9 +868,10 @@ read_body(struct mbox_reader *r)
 	}
 }
 
-/* "file:offset", as "%s:%llu" would write it, without printf's cost for every message. */
+/* The source "file:offset", as "%s:%llu" would write it, without printf's cost for every
+ * message: "file:" stays from one message of a file to the next. */
 static void
-add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
+set_file_offset(struct mbox_reader *r, unsigned long long offset)
 {
 	char digits[24];
 	size_t n = sizeof digits;
@@ -872,9 +880,14 @@ add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
 		digits[--n] = (char)('0' + offset % 10);
 		offset /= 10;
 	} while (offset > 0);
-	rb_buf_adds(b, file);
-	rb_buf_addc(b, ':');
-	rb_buf_add(b, digits + n, sizeof digits - n);
+	if (r->source_prefix == 0) {
+		make_empty(&r->source);
+		rb_buf_adds(&r->source, r->file);
+		rb_buf_addc(&r->source, ':');
+		r->source_prefix = r->source.len;
+	}
+	r->source.len = r->source_prefix;
+	rb_buf_add(&r->source, digits + n, sizeof digits - n);
 }
 
 /* The message read in place is whole: its header block is looked at where it lies (quoting
@@ -923,10 +936,12 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 		run_filter(r, b);
 	r->in_place = false;
 
-	if (r->kind == KIND_MBOX)
-		add_file_offset(&r->source, r->file, offset);
-	else
+	if (r->kind == KIND_MBOX) {
+		set_file_offset(r, offset);
+	} else {
+		make_empty(&r->source);
 		rb_buf_adds(&r->source, r->file);
+	}
 	memset(m, 0, sizeof *m);
 	m->data = b->data;
 	m->len = b->len;
@@ -1025,6 +1040,7 @@ open_file(struct mbox_reader *r, const char *path, unsigned long long offset, bo
 	r->base = offset;
 	r->eof = r->failed = false;
 	r->in_place = r->copy_file = false;
+	r->source_prefix = 0;
 	r->stats.files++;
 	if (source_start(&r->src, r->file) < 0) {
 		r->stats.errors++;
