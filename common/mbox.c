@@ -394,37 +394,24 @@ widest_scan(void)
 
 static void spill(struct mbox_reader *r);
 
-/* Drop the bytes no longer needed, keeping HISTORY of them before the read position.  A
- * message read in place keeps its bytes from its start; when it fills the whole window it
- * is copied out, and the window moves on as for any other. */
-static void
-compact(struct mbox_reader *r)
-{
-	size_t hold = r->in_place ? r->mstart : r->pos;
-	size_t drop = hold - (hold < HISTORY ? hold : HISTORY);
-
-	if (r->in_place && r->end - drop == r->window) {
-		spill(r);
-		hold = r->pos;
-		drop = hold - (hold < HISTORY ? hold : HISTORY);
-	}
-	if (drop > 0) {
-		memmove(r->buf, r->buf + drop, r->end - drop);
-		r->pos -= drop;
-		r->end -= drop;
-		r->base += drop;
-		if (r->in_place)
-			r->mstart -= drop;
-	}
-}
-
-/* Make room and read once more. */
+/* Drop consumed bytes (keeping HISTORY of them) and read once more.  A message read in
+ * place that goes on past the window is copied from here on: it is a large one, whose body
+ * the filter may decline, and then only its header block is copied. */
 static void
 fill(struct mbox_reader *r)
 {
 	if (r->eof)
 		return;
-	compact(r);
+	if (r->in_place)
+		spill(r);
+	size_t keep = r->pos < HISTORY ? r->pos : HISTORY;
+	size_t drop = r->pos - keep;
+	if (drop > 0) {
+		memmove(r->buf, r->buf + drop, r->end - drop);
+		r->pos -= drop;
+		r->end -= drop;
+		r->base += drop;
+	}
 	if (r->end == r->window)
 		return;
 	ssize_t n = source_read(&r->src, r->file, r->buf + r->end, r->window - r->end);
@@ -607,8 +594,8 @@ emit(struct mbox_reader *r, const char *p, size_t n)
 	}
 }
 
-/* The message read in place so far, buf[mstart..pos), is copied after all (it does not fit
- * in the window, is longer than the limit, or has line ends to convert): it goes on as one
+/* The message read in place so far, buf[mstart..pos), is copied after all (it goes on past
+ * the window, is longer than the limit, or has line ends to convert): it goes on as one
  * read by copying. */
 static void
 spill(struct mbox_reader *r)
