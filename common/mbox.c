@@ -2,9 +2,11 @@
  *
  * Layers, bottom up: a byte source (a file descriptor, through zlib when the data starts
  * with the gzip magic), a read window over the decompressed bytes that keeps a few bytes of
- * history for the empty-line test, and the message splitter that copies (and converts line
- * ends of) what it keeps and only scans what it skips.  Rules and their reasons are listed
- * in DEVIATIONS.md. */
+ * history for the empty-line test, and the message splitter.  A message that lies wholly in
+ * the window and has no line ends to convert is read in place: one scan finds its end, its
+ * quoted lines and any CR, and what is kept of it is copied once it is whole.  Any other
+ * message is copied (and its line ends converted) as it is read.  What the filter declines
+ * is only scanned.  Rules and their reasons are listed in DEVIATIONS.md. */
 #include "mbox.h"
 
 #include <dirent.h>
@@ -17,6 +19,14 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MBOX_AVX2 1
+#include <immintrin.h>
+#endif
 
 #include "scan.h"
 #include "util.h"
@@ -76,8 +86,16 @@ struct mbox_reader {
 	bool eof;
 	bool failed;
 
-	/* The current message. */
+	mbox_scan_fn scan;      /* the widest version of the marks scan the processor has */
+	bool copy_file;         /* the file has CR bytes: its messages are copied and converted */
+
+	/* The current message.  Read in place, it is buf[mstart..pos) of the window so far, and
+	 * what is kept of it is copied to msg once it is whole; otherwise msg is built as it is
+	 * read. */
+	bool in_place, quoted;  /* quoted: a line of it may be a quoted "From " */
+	size_t mstart;
 	struct rb_buf msg, source, envelope;
+	size_t source_prefix;   /* in an mbox, source starts with "FILE:", this long (0: not yet) */
 	size_t hdr_len, hdr_scan;
 	bool hdr_done, skipping, truncated, body_skipped, pending_cr, filter_called;
 };
@@ -232,17 +250,162 @@ source_end(struct source *s)
 	s->fd = -1;
 }
 
+/* ---- the scan of a message read in place ---- */
+
+/* Is p[i] a place the in-place reader must look at (see mbox_scan_marks_for)? */
+static inline bool
+is_mark(const char *p, size_t i, size_t len)
+{
+	return p[i] == '\r' || (p[i] == '\n' && i + 1 < len && (p[i + 1] == 'F' || p[i + 1] == '>'));
+}
+
+static size_t
+marks_portable(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (is_mark(p, i, len))
+			return i;
+	return len;
+}
+
+#ifdef __SSE2__
+/* 16 places at a time: a CR, or a LF whose next byte is 'F' or '>'. */
+static size_t
+marks_sse2(const char *p, size_t len)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const __m128i f = _mm_set1_epi8('F'), gt = _mm_set1_epi8('>');
+	size_t i = 0;
+
+	/* each round reads p[i..i+17): places i..i+15 and the byte after each */
+	while (len - i >= 17) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		__m128i next = _mm_or_si128(_mm_cmpeq_epi8(y, f), _mm_cmpeq_epi8(y, gt));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, cr),
+			_mm_and_si128(_mm_cmpeq_epi8(x, lf), next));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+	return i + marks_portable(p + i, len - i);
+}
+#endif
+
+#ifdef MBOX_AVX2
+/* The marks among the 32 places at p (reading p[0..33)). */
+__attribute__((target("avx2"))) static inline __m256i
+marks32(const char *p)
+{
+	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+	const __m256i f = _mm256_set1_epi8('F'), gt = _mm256_set1_epi8('>');
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+	__m256i next = _mm256_or_si256(_mm256_cmpeq_epi8(y, f), _mm256_cmpeq_epi8(y, gt));
+
+	return _mm256_or_si256(_mm256_cmpeq_epi8(x, cr), _mm256_and_si256(_mm256_cmpeq_epi8(x, lf), next));
+}
+
+/* The same, 64 places a round: marks are a few a message, so one test a round is enough. */
+__attribute__((target("avx2"))) static size_t
+marks_avx2(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (len - i >= 65) {
+		__m256i a = marks32(p + i), b = marks32(p + i + 32), any = _mm256_or_si256(a, b);
+		if (!_mm256_testz_si256(any, any)) {
+			unsigned ma = (unsigned)_mm256_movemask_epi8(a);
+			if (ma != 0)
+				return i + (size_t)__builtin_ctz(ma);
+			return i + 32 + (size_t)__builtin_ctz((unsigned)_mm256_movemask_epi8(b));
+		}
+		i += 64;
+	}
+	return i + marks_portable(p + i, len - i);
+}
+
+/* The same with AVX-512 (BW): 64 places a round, the tests in mask registers. */
+__attribute__((target("avx512f,avx512bw"))) static size_t
+marks_avx512(const char *p, size_t len)
+{
+	const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+	const __m512i f = _mm512_set1_epi8('F'), gt = _mm512_set1_epi8('>');
+	size_t i = 0;
+
+	while (len - i >= 65) {
+		__m512i x = _mm512_loadu_si512((const void *)(p + i));
+		__m512i y = _mm512_loadu_si512((const void *)(p + i + 1));
+		__mmask64 next = _mm512_cmpeq_epi8_mask(y, f) | _mm512_cmpeq_epi8_mask(y, gt);
+		__mmask64 hit = _mm512_cmpeq_epi8_mask(x, cr) |
+			(_mm512_cmpeq_epi8_mask(x, lf) & next);
+
+		if (hit != 0)
+			return i + (size_t)__builtin_ctzll(hit);
+		i += 64;
+	}
+	return i + marks_portable(p + i, len - i);
+}
+#endif
+
+mbox_scan_fn
+mbox_scan_marks_for(enum mbox_scan_path path)
+{
+	switch (path) {
+	case MBOX_SCAN_PORTABLE:
+		return marks_portable;
+	case MBOX_SCAN_SSE2:
+#ifdef __SSE2__
+		return marks_sse2;
+#else
+		return NULL;
+#endif
+	case MBOX_SCAN_AVX2:
+#ifdef MBOX_AVX2
+		return __builtin_cpu_supports("avx2") ? marks_avx2 : NULL;
+#else
+		return NULL;
+#endif
+	case MBOX_SCAN_AVX512:
+#ifdef MBOX_AVX2
+		return __builtin_cpu_supports("avx512bw") ? marks_avx512 : NULL;
+#else
+		return NULL;
+#endif
+	}
+	return NULL;
+}
+
+static mbox_scan_fn
+widest_scan(void)
+{
+	mbox_scan_fn fn = mbox_scan_marks_for(MBOX_SCAN_AVX512);
+
+	if (fn == NULL)
+		fn = mbox_scan_marks_for(MBOX_SCAN_AVX2);
+	if (fn == NULL)
+		fn = mbox_scan_marks_for(MBOX_SCAN_SSE2);
+	return fn != NULL ? fn : marks_portable;
+}
+
 /* ---- the window ---- */
 
-/* Drop consumed bytes (keeping HISTORY of them) and read once more. */
+static void spill(struct mbox_reader *r);
+
+/* Drop consumed bytes (keeping HISTORY of them) and read once more.  A message read in
+ * place that goes on past the window is copied from here on: it is a large one, whose body
+ * the filter may decline, and then only its header block is copied. */
 static void
 fill(struct mbox_reader *r)
 {
-	size_t keep = r->pos < HISTORY ? r->pos : HISTORY;
-	size_t drop = r->pos - keep;
-
 	if (r->eof)
 		return;
+	if (r->in_place)
+		spill(r);
+	size_t keep = r->pos < HISTORY ? r->pos : HISTORY;
+	size_t drop = r->pos - keep;
 	if (drop > 0) {
 		memmove(r->buf, r->buf + drop, r->end - drop);
 		r->pos -= drop;
@@ -357,23 +520,44 @@ unquote(struct rb_buf *b, size_t from, size_t to)
 	return removed;
 }
 
+/* Does the line at p, which starts with '>' and has n bytes in the window, start with a
+ * quoted "From " (">From ", ">>From "...)?  It may when the window ends too soon to say. */
+static bool
+may_quote_from(const char *p, size_t n)
+{
+	size_t j = 1;
+
+	while (j < n && p[j] == '>')
+		j++;
+	return n - j < 5 || memcmp(p + j, "From ", 5) == 0;
+}
+
+/* Might the message b have quoted "From " lines?  One copied has not been looked at; one
+ * read in place has, but for its first line, by the scan that found its end. */
+static bool
+may_be_quoted(const struct mbox_reader *r, const struct rb_buf *b)
+{
+	return r->kind == KIND_MBOX && (!r->in_place || r->quoted ||
+		(b->len > 0 && b->data[0] == '>' && may_quote_from(b->data, b->len)));
+}
+
+/* b is the message: r->msg, or the window's bytes of one read in place. */
 static void
-run_filter(struct mbox_reader *r)
+run_filter(struct mbox_reader *r, struct rb_buf *b)
 {
 	r->filter_called = true;
-	if (r->filter != NULL && !r->filter(r->msg.data, r->hdr_len, r->filter_arg)) {
-		r->msg.len = r->hdr_len;
-		r->msg.data[r->msg.len] = '\0';
+	if (r->filter != NULL && !r->filter(b->data, r->hdr_len, r->filter_arg)) {
+		b->len = r->hdr_len;
 		r->skipping = r->body_skipped = true;
 	}
 }
 
 /* Has the header block ended?  Then undo quoting in it and ask the filter. */
 static void
-check_header(struct mbox_reader *r)
+check_header(struct mbox_reader *r, struct rb_buf *b)
 {
-	const char *d = r->msg.data;
-	size_t len = r->msg.len, from = r->hdr_scan > 0 ? r->hdr_scan - 1 : 0, hdr_end;
+	const char *d = b->data;
+	size_t len = b->len, from = r->hdr_scan > 0 ? r->hdr_scan - 1 : 0, hdr_end;
 
 	if (len == 0)
 		return;
@@ -389,9 +573,9 @@ check_header(struct mbox_reader *r)
 	}
 	r->hdr_done = true;
 	r->hdr_len = hdr_end;
-	if (r->kind == KIND_MBOX)
-		r->hdr_len -= unquote(&r->msg, 0, hdr_end);
-	run_filter(r);
+	if (may_be_quoted(r, b))
+		r->hdr_len -= unquote(b, 0, hdr_end);
+	run_filter(r, b);
 }
 
 /* Keep n raw bytes of the message (or only pass over them when skipping). */
@@ -406,19 +590,35 @@ emit(struct mbox_reader *r, const char *p, size_t n)
 		p += piece;
 		n -= piece;
 		if (!r->hdr_done)
-			check_header(r);
+			check_header(r, &r->msg);
 	}
+}
+
+/* The message read in place so far, buf[mstart..pos), is copied after all (it goes on past
+ * the window, is longer than the limit, or has line ends to convert): it goes on as one
+ * read by copying. */
+static void
+spill(struct mbox_reader *r)
+{
+	r->in_place = false;
+	emit(r, r->buf + r->mstart, r->pos - r->mstart);
+}
+
+/* Empty b, which then holds "" (never NULL). */
+static void
+make_empty(struct rb_buf *b)
+{
+	if (b->data == NULL)
+		rb_buf_add(b, "", 0);
+	b->len = 0;
+	b->data[0] = '\0';
 }
 
 static void
 message_reset(struct mbox_reader *r)
 {
-	/* Adding nothing allocates and terminates, so data is never NULL. */
-	rb_buf_clear(&r->msg);
-	rb_buf_add(&r->msg, "", 0);
-	rb_buf_clear(&r->envelope);
-	rb_buf_add(&r->envelope, "", 0);
-	rb_buf_clear(&r->source);
+	make_empty(&r->msg);
+	make_empty(&r->envelope);
 	r->hdr_len = r->hdr_scan = 0;
 	r->hdr_done = r->skipping = r->truncated = r->body_skipped = false;
 	r->pending_cr = r->filter_called = false;
@@ -573,16 +773,68 @@ skip_envelope(struct mbox_reader *r)
 	e->data[e->len] = '\0';
 }
 
-/* Copy the message body up to the next separator (or the end of the file). */
+/* Pass over message bytes in the window without copying them, up to the next place to
+ * look at.  Returns true when r->pos stops at "From " after a line end, all of it in the
+ * window. */
+static bool
+pass_in_place(struct mbox_reader *r, size_t avail)
+{
+	const char *p = r->buf + r->pos;
+
+	if (r->kind == KIND_SINGLE) {
+		const char *cr = memchr(p, '\r', avail);
+		r->pos += cr ? (size_t)(cr - p) : avail;
+		if (cr != NULL) {
+			r->copy_file = true;
+			spill(r);
+		}
+		return false;
+	}
+	size_t i = r->scan(p, avail);
+	if (i == avail) {
+		/* A candidate may straddle the window end: keep its first bytes. */
+		r->pos += r->eof ? avail : avail > 5 ? avail - 5 : 0;
+		return false;
+	}
+	if (p[i] == '\r') {
+		/* Line ends to convert: this message and the rest of the file are copied. */
+		r->pos += i;
+		r->copy_file = true;
+		spill(r);
+		return false;
+	}
+	if (p[i + 1] == '>') {
+		r->quoted = r->quoted || may_quote_from(p + i + 1, avail - i - 1);
+		r->pos += i + 1;
+		return false;
+	}
+	if (avail - i < 6 && !r->eof) {
+		/* Not all of a possible "From " is in the window yet. */
+		r->pos += i;
+		return false;
+	}
+	r->pos += i + 1;
+	return avail - i >= 6 && memcmp(p + i + 1, "From ", 5) == 0;
+}
+
+/* Read the message body up to the next separator (or the end of the file): in place, or
+ * copied as it goes. */
 static bool
 read_body(struct mbox_reader *r)
 {
+	bool blank;
+
 	for (;;) {
 		if (r->end - r->pos < 6 && !r->eof)
 			fill(r);
 		size_t avail = r->end - r->pos;
 		if (avail == 0 && r->eof)
 			return false;
+		if (r->in_place) {
+			if (pass_in_place(r, avail) && is_separator(r, &blank))
+				return blank;
+			continue;
+		}
 		if (r->kind == KIND_SINGLE) {
 			emit(r, r->buf + r->pos, avail);
 			r->pos = r->end;
@@ -598,15 +850,15 @@ read_body(struct mbox_reader *r)
 		}
 		emit(r, r->buf + r->pos, i + 1);
 		r->pos += i + 1;
-		bool blank;
 		if (is_separator(r, &blank))
 			return blank;
 	}
 }
 
-/* "file:offset", as "%s:%llu" would write it, without printf's cost for every message. */
+/* The source "file:offset", as "%s:%llu" would write it, without printf's cost for every
+ * message: "file:" stays from one message of a file to the next. */
 static void
-add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
+set_file_offset(struct mbox_reader *r, unsigned long long offset)
 {
 	char digits[24];
 	size_t n = sizeof digits;
@@ -615,9 +867,30 @@ add_file_offset(struct rb_buf *b, const char *file, unsigned long long offset)
 		digits[--n] = (char)('0' + offset % 10);
 		offset /= 10;
 	} while (offset > 0);
-	rb_buf_adds(b, file);
-	rb_buf_addc(b, ':');
-	rb_buf_add(b, digits + n, sizeof digits - n);
+	if (r->source_prefix == 0) {
+		make_empty(&r->source);
+		rb_buf_adds(&r->source, r->file);
+		rb_buf_addc(&r->source, ':');
+		r->source_prefix = r->source.len;
+	}
+	r->source.len = r->source_prefix;
+	rb_buf_add(&r->source, digits + n, sizeof digits - n);
+}
+
+/* The message read in place is whole: its header block is looked at where it lies (quoting
+ * undone there, the filter asked), and what is kept is copied to msg.  The analysis that
+ * follows reads a message many times, and runs faster on the one reused buffer than on
+ * bytes left in the window. */
+static void
+take_in_place(struct mbox_reader *r)
+{
+	struct rb_buf v;
+
+	v.data = r->buf + r->mstart;
+	v.len = r->pos - r->mstart;
+	v.cap = v.len;
+	check_header(r, &v);
+	rb_buf_add(&r->msg, v.data, v.len);
 }
 
 static void
@@ -626,6 +899,11 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 {
 	struct rb_buf *b = &r->msg;
 
+	/* One longer than the limit is cut as it is when copied. */
+	if (r->in_place && r->pos - r->mstart > r->max_msg)
+		spill(r);
+	if (r->in_place)
+		take_in_place(r);
 	/* The empty line before a separator, or at the end of an mbox, is not the message's. */
 	if (r->kind == KIND_MBOX && blank_end && !r->skipping && b->len > 0 &&
 	    b->data[b->len - 1] == '\n' && (b->len == 1 || b->data[b->len - 2] == '\n'))
@@ -637,17 +915,20 @@ finish_message(struct mbox_reader *r, struct mbox_msg *m, unsigned long long off
 	b->data[b->len] = '\0';
 	if (r->hdr_len > b->len)
 		r->hdr_len = b->len;
-	if (r->kind == KIND_MBOX && !r->body_skipped)
+	if (!r->body_skipped && may_be_quoted(r, b))
 		unquote(b, r->hdr_done ? r->hdr_len : 0, b->len);
 	if (!r->hdr_done)
 		r->hdr_len = b->len;
 	if (!r->filter_called)
-		run_filter(r);
+		run_filter(r, b);
+	r->in_place = false;
 
-	if (r->kind == KIND_MBOX)
-		add_file_offset(&r->source, r->file, offset);
-	else
+	if (r->kind == KIND_MBOX) {
+		set_file_offset(r, offset);
+	} else {
+		make_empty(&r->source);
 		rb_buf_adds(&r->source, r->file);
+	}
 	memset(m, 0, sizeof *m);
 	m->data = b->data;
 	m->len = b->len;
@@ -679,14 +960,20 @@ next_in_file(struct mbox_reader *r, struct mbox_msg *m)
 	message_reset(r);
 	if (r->end - r->pos >= 5 && memcmp(r->buf + r->pos, "From ", 5) == 0)
 		skip_envelope(r);
+	r->in_place = !r->copy_file;
+	r->mstart = r->pos;
+	r->quoted = false;
 	bool blank_end = read_body(r);
 	if (r->failed && r->src.zclean) {
 		/* Garbage after a complete gzip member: what came before is whole. */
 		blank_end = true;
 	} else if (r->failed) {
 		/* The input broke inside this message: hand out what there is, marked cut. */
-		if (r->msg.len == 0 && r->envelope.len == 0)
+		if ((r->in_place ? r->pos == r->mstart : r->msg.len == 0) &&
+		    r->envelope.len == 0) {
+			r->in_place = false;
 			return -1;
+		}
 		r->truncated = true;
 		blank_end = false;
 	} else if (r->eof && r->pos == r->end) {
@@ -739,6 +1026,8 @@ open_file(struct mbox_reader *r, const char *path, unsigned long long offset, bo
 	r->pos = r->end = 0;
 	r->base = offset;
 	r->eof = r->failed = false;
+	r->in_place = r->copy_file = false;
+	r->source_prefix = 0;
 	r->stats.files++;
 	if (source_start(&r->src, r->file) < 0) {
 		r->stats.errors++;
@@ -785,6 +1074,7 @@ detect_kind(struct mbox_reader *r)
 	r->kind = !r->force_single && r->end >= 5 && memcmp(r->buf, "From ", 5) == 0
 		? KIND_MBOX : KIND_SINGLE;
 	r->nl = detect_nl(r->buf, r->end);
+	r->copy_file = r->nl == '\r';
 }
 
 static int
@@ -882,6 +1172,7 @@ mbox_open_at(const char *path, unsigned long long offset)
 
 	r->max_msg = MBOX_MAX_MSG;
 	r->window = WINDOW_DEFAULT;
+	r->scan = widest_scan();
 	r->src.fd = -1;
 	if (strcmp(path, "-") != 0 && is_directory(path)) {
 		if (offset > 0) {

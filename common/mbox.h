@@ -63,4 +63,14 @@ int mbox_next(struct mbox_reader *r, struct mbox_msg *m);
 const struct mbox_stats *mbox_get_stats(const struct mbox_reader *r);
 void mbox_close(struct mbox_reader *r);
 
+/* The scan that walks a message the reader reads in place (one that lies wholly in its
+ * window): the index of the first CR of p[0..len), or of the first LF followed inside p by
+ * 'F' (a separator, perhaps) or '>' (a quoted "From " line, perhaps), whichever comes
+ * first; len when there is none.  Exported so that the tests can compare its versions:
+ * mbox_scan_marks_for returns the version for a path, or NULL when this build or processor
+ * lacks it; the reader uses the widest there is. */
+typedef size_t (*mbox_scan_fn)(const char *p, size_t len);
+enum mbox_scan_path { MBOX_SCAN_PORTABLE, MBOX_SCAN_SSE2, MBOX_SCAN_AVX2, MBOX_SCAN_AVX512 };
+mbox_scan_fn mbox_scan_marks_for(enum mbox_scan_path path);
+
 #endif

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "util.h"
 
 /* Bytes asked of the stream at a time.  Lines are split in place in the input buffer, so a
@@ -323,9 +327,17 @@ special(unsigned char c)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-/* Length of the leading run of s that needs no escape.  Eight bytes at a time: a word
- * passes when it has no byte below 14 (TAB, LF, CR and the other controls) and no
- * backslash; a word that fails is looked at byte by byte. */
+/* Might a byte of the eight in x need an escape?  True when one is below 14 (TAB, LF, CR
+ * and the other controls) or a backslash; the bytes are then looked at one by one. */
+static inline bool
+word_may_need_escape(uint64_t x)
+{
+	uint64_t bs = x ^ (ONES * '\\');
+
+	return ((((x - ONES * 14) & ~x) | ((bs - ONES) & ~bs)) & HIGHS) != 0;
+}
+
+/* Length of the leading run of s that needs no escape, eight bytes at a time. */
 static size_t
 plain_run(const char *s, size_t len)
 {
@@ -333,11 +345,10 @@ plain_run(const char *s, size_t len)
 
 	while (i < len) {
 		for (; i + 8 <= len; i += 8) {
-			uint64_t x, bs;
+			uint64_t x;
 
 			memcpy(&x, s + i, 8);
-			bs = x ^ (ONES * '\\');
-			if ((((x - ONES * 14) & ~x) | ((bs - ONES) & ~bs)) & HIGHS)
+			if (word_may_need_escape(x))
 				break;
 		}
 		for (size_t stop = i + 8 < len ? i + 8 : len; i < stop; i++)
@@ -345,6 +356,65 @@ plain_run(const char *s, size_t len)
 				return i;
 	}
 	return len;
+}
+
+/* The scans pad p with bytes that need no escape, so that they read whole words or vectors
+ * up to the end without a loop for the last bytes. */
+static void
+pad(char *p, size_t len)
+{
+	memset(p + len, 'x', TSV_SCAN_PAD);
+}
+
+size_t
+tsv_scan_special_portable(char *p, size_t len)
+{
+	pad(p, len);
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		if (word_may_need_escape(x))
+			for (size_t j = i; j < i + 8; j++)
+				if (special((unsigned char)p[j]))
+					return j;
+	}
+	return len;
+}
+
+#ifdef __SSE2__
+/* Sixteen bytes at a time: a byte at most 13 (min(x, 13) == x) or a backslash may need an
+ * escape, and is then looked at alone.  Inline in the writer: its values are short. */
+static inline size_t
+scan_special(char *p, size_t len)
+{
+	const __m128i c13 = _mm_set1_epi8(13), bs = _mm_set1_epi8('\\');
+
+	pad(p, len);
+	for (size_t i = 0; i < len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i maybe = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, c13), x),
+			_mm_cmpeq_epi8(x, bs));
+		for (unsigned m = (unsigned)_mm_movemask_epi8(maybe); m != 0; m &= m - 1) {
+			size_t j = i + (size_t)__builtin_ctz(m);
+			if (special((unsigned char)p[j]))
+				return j;
+		}
+	}
+	return len;
+}
+#else
+static inline size_t
+scan_special(char *p, size_t len)
+{
+	return tsv_scan_special_portable(p, len);
+}
+#endif
+
+size_t
+tsv_scan_special_simd(char *p, size_t len)
+{
+	return scan_special(p, len);
 }
 
 /* The escape of a special byte: the letter after the backslash. */
@@ -359,31 +429,46 @@ escape_letter(char c)
 	}
 }
 
-/* Escape s into o, which has room for 2 * len bytes; returns the end. */
+/* Escape s, which starts with a byte that needs it, into o; returns the end.  Runs that
+ * need none are copied, escapes written one at a time. */
 static char *
-put_escaped(char *o, const char *s, size_t len)
+escape_from(char *o, const char *s, size_t len)
 {
-	for (;;) {
+	while (len > 0) {
+		*o++ = '\\';
+		*o++ = escape_letter(*s);
+		s++;
+		len--;
 		size_t run = plain_run(s, len);
-
 		memcpy(o, s, run);
 		o += run;
-		if (run == len)
-			return o;
-		*o++ = '\\';
-		*o++ = escape_letter(s[run]);
-		s += run + 1;
-		len -= run + 1;
+		s += run;
+		len -= run;
 	}
+	return o;
+}
+
+/* Escape s into o, which has room for 2 * len + TSV_SCAN_PAD bytes; returns the end.  Most
+ * values need no escape: s is copied whole and the copy scanned, padded; the rest is
+ * escaped from the first byte that needs it. */
+static inline char *
+put_escaped(char *o, const char *s, size_t len)
+{
+	memcpy(o, s, len);
+	size_t k = scan_special(o, len);
+
+	return k == len ? o + len : escape_from(o + k, s + k, len - k);
 }
 
 /* A record or field is escaped into a buffer on the stack and written a buffer at a time:
  * one write call a record, not one a byte or a field, and no state kept between calls. */
+#define OUT_SIZE 4096
+
 struct tsv_out {
 	FILE *fp;
 	size_t len;
 	bool err;
-	char buf[4096];
+	char buf[OUT_SIZE + TSV_SCAN_PAD];
 };
 
 static void
@@ -399,7 +484,7 @@ static void
 out_escaped(struct tsv_out *o, const char *s, size_t len)
 {
 	while (len > 0) {
-		size_t n = (sizeof o->buf - o->len) / 2; /* room even if every byte is escaped */
+		size_t n = (OUT_SIZE - o->len) / 2; /* room even if every byte is escaped */
 
 		if (n == 0) {
 			out_flush(o);
@@ -416,7 +501,7 @@ out_escaped(struct tsv_out *o, const char *s, size_t len)
 static void
 out_byte(struct tsv_out *o, char c)
 {
-	if (o->len == sizeof o->buf)
+	if (o->len == OUT_SIZE)
 		out_flush(o);
 	o->buf[o->len++] = c;
 }
@@ -519,7 +604,7 @@ room(struct rb_buf *b, size_t n)
 static void
 add_field(struct rb_buf *b, const char *s, size_t len)
 {
-	room(b, 2 * len + 1);
+	room(b, 2 * len + 1 + TSV_SCAN_PAD);
 	b->len = (size_t)(put_escaped(b->data + b->len, s, len) - b->data);
 	b->data[b->len++] = '\t';
 }

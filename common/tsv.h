@@ -71,6 +71,14 @@ int tsv_write_record(FILE *fp, const char *const *fields, const size_t *lens, si
 /* Unescape src in place; returns the new length, or -1 on a dangling or unknown escape. */
 ssize_t tsv_unescape(char *s, size_t len);
 
+/* The writer's scan of a value it has copied: the index of the first byte of p[0..len) that
+ * needs an escape, or len.  It overwrites p[len..len + TSV_SCAN_PAD).  Two versions,
+ * exported so that the tests can compare them: the portable one, and one with SSE2 (the
+ * portable one where SSE2 is not available), which the writer uses. */
+#define TSV_SCAN_PAD 16
+size_t tsv_scan_special_portable(char *p, size_t len);
+size_t tsv_scan_special_simd(char *p, size_t len);
+
 /* A filter's output plan: every input column passes through in order; each owned column
  * replaces an input column of the same name or is appended at the end. */
 struct tsv_plan {

@@ -56,12 +56,12 @@ naive_escape(struct rb_buf *b, const char *s, size_t len)
 		}
 }
 
-/* The writer looks at eight bytes at a time: every byte value, at every position of
- * strings long enough to fill a few words and a tail, is escaped as byte by byte. */
+/* The writer looks at sixteen or eight bytes at a time: every byte value, at every position
+ * of strings long enough to fill a few of them and a tail, is escaped as byte by byte. */
 static void
 test_escape_every_byte(void)
 {
-	char s[24];
+	char s[40];
 	int bad = 0;
 
 	for (size_t len = 1; len <= sizeof s; len++)
@@ -83,6 +83,37 @@ test_escape_every_byte(void)
 					bad++;
 				free(out);
 				rb_buf_free(&want);
+			}
+	CHECK_INT(bad, 0);
+}
+
+/* Both versions of the writer's scan find the first byte to escape, as a byte by byte look
+ * does: every byte value at every position, with a second special byte after it. */
+static void
+test_scan_special(void)
+{
+	char a[48 + TSV_SCAN_PAD], b[48 + TSV_SCAN_PAD];
+	int bad = 0;
+
+	for (size_t len = 0; len <= 48; len++)
+		for (size_t pos = 0; pos <= len; pos++)
+			for (int c = 0; c < 256; c++) {
+				size_t want = len;
+
+				memset(a, 'a', sizeof a);
+				if (pos < len)
+					a[pos] = (char)c;
+				if (pos + 5 < len)
+					a[pos + 5] = '\\';
+				for (size_t i = 0; i < len && want == len; i++)
+					if (a[i] == '\\' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r')
+						want = i;
+				memcpy(b, a, sizeof b);
+				if (tsv_scan_special_portable(a, len) != want ||
+				    tsv_scan_special_simd(b, len) != want)
+					bad++;
+				if (pos == len)
+					break;
 			}
 	CHECK_INT(bad, 0);
 }
@@ -391,6 +422,7 @@ main(int argc, char **argv)
 	rb_init(argv[0]);
 	test_escape_table();
 	test_escape_every_byte();
+	test_scan_special();
 	test_bad_escapes();
 	test_reader();
 	test_refill_boundaries();
