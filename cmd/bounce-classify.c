@@ -29,6 +29,7 @@ struct cols {
 
 struct counts {
 	unsigned long long in, out, bad;
+	unsigned long long gave_up;  /* records on which a rule's pattern gave up */
 };
 
 static void usage(FILE *fp);
@@ -74,6 +75,22 @@ print_stats(const struct counts *n)
 	rb_stat("records in", n->in);
 	rb_stat("records out", n->out);
 	rb_stat("malformed", n->bad);
+	rb_stat("patterns gave up", n->gave_up);
+}
+
+/* A pattern that gave up on the record counted as no match: the reason may not be the one
+ * its rule meant, so the admin is told which pattern, and which record. */
+static void
+report_gave_up(const struct rules *rs, const struct tsv_reader *r, struct counts *n)
+{
+	unsigned long long line;
+	const char *file = rules_gave_up(rs, &line);
+
+	if (file == NULL)
+		return;
+	rb_warn_at(r->name, r->lineno, "the pattern at %s:%llu gave up (too much backtracking); a later rule decided",
+	    rb_display_name(file), line);
+	n->gave_up++;
 }
 
 static int
@@ -155,6 +172,7 @@ classify_file(const char *path, struct rules *rs, struct typo *typo, struct tsv_
 			status = RB_EXIT_FATAL;
 			goto done;
 		}
+		report_gave_up(rs, &r, n);
 		n->out++;
 	}
 	if (rc < 0 || r.nbad > 0)

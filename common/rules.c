@@ -105,6 +105,12 @@ struct matcher {
 	uint32_t *order;        /* the items to try this round */
 };
 
+/* Where a pattern is defined that gave up on a record (file NULL: none did). */
+struct gave_up {
+	const char *file;
+	unsigned long long line;
+};
+
 struct rules {
 	struct rule *rule;
 	size_t nrule, caprule;
@@ -125,6 +131,7 @@ struct rules {
 	struct rb_buf key;      /* the current record's */
 	struct memo *memo;      /* RULES_MEMO answers, by key hash; NULL until first used */
 	struct rx_ctx *ctx;     /* the match data and limits every pattern is run with */
+	struct gave_up gave_up; /* the current record's first pattern that gave up */
 	size_t nloaded;         /* rules and group definitions, for RULES_MAX */
 	size_t size;            /* their text and compiled patterns, for RULES_SIZE_MAX */
 };
@@ -153,6 +160,7 @@ struct memo {
 	char *key;              /* NULL: an empty slot */
 	size_t keylen;
 	ssize_t rule;           /* the answer: a rule index, or -1 for none */
+	struct gave_up gave_up; /* and the pattern that gave up on the way, said again */
 };
 
 const struct reason_info *
@@ -1000,6 +1008,20 @@ round_items(struct matcher *m, bool all, uint32_t *out)
 	return n;
 }
 
+/* Does the pattern match s?  A pattern that gives up (PCRE2's limit on the work or memory
+ * of one match) counts as no match; the first to do so on a record is noted, defined at
+ * file:line, for the caller to report: a later rule then decided. */
+static bool
+matches(struct rules *rs, struct rx *rx, const char *s, size_t len, const char *file,
+	unsigned long long line)
+{
+	int rc = rx_match(rx, rs->ctx, s, len, NULL);
+
+	if (rc < 0 && rs->gave_up.file == NULL)
+		rs->gave_up = (struct gave_up){ file, line };
+	return rc == 1;
+}
+
 /* The host group of a host name: that of the first definition matching it, or -1. */
 static ssize_t
 host_group(struct rules *rs, const char *s, size_t len)
@@ -1013,8 +1035,10 @@ host_group(struct rules *rs, const char *s, size_t len)
 	for (size_t k = 0, n = round_items(m, rs->noprefilter, m->order); k < n; k++) {
 		uint32_t i = m->order[k];
 
-		if (rx_match(item_rx(&m->item[i]), rs->ctx, s, len, NULL) == 1)
-			return (ssize_t)rs->gdef[rs->host_def[i]].group;
+		const struct group_def *gd = &rs->gdef[rs->host_def[i]];
+
+		if (matches(rs, item_rx(&m->item[i]), s, len, gd->file, gd->line))
+			return (ssize_t)gd->group;
 	}
 	return -1;
 }
@@ -1048,7 +1072,7 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		if (gd->field == NULL || rs->in_group[gd->group])
 			continue;
 		s = value(field, flen, gd->col, gd->domain, &len);
-		rs->in_group[gd->group] = rx_match(gd->rx, rs->ctx, s, len, NULL) == 1;
+		rs->in_group[gd->group] = matches(rs, gd->rx, s, len, gd->file, gd->line);
 	}
 	new_round(m);
 	for (size_t i = 0; i < m->nscan; i++) {
@@ -1062,7 +1086,7 @@ match_record(struct rules *rs, char *const *field, const size_t *flen)
 		if (it->group >= 0 && !rs->in_group[it->group])
 			continue;
 		s = value(field, flen, sc->col, sc->domain, &len);
-		if (rx_match(item_rx(it), rs->ctx, s, len, NULL) == 1)
+		if (matches(rs, item_rx(it), s, len, rs->rule[it->rule].file, rs->rule[it->rule].line))
 			return (ssize_t)it->rule;
 	}
 	return -1;
@@ -1116,6 +1140,7 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 	uint64_t h;
 	ssize_t i;
 
+	rs->gave_up = (struct gave_up){ NULL, 0 };
 	/* The prefilter check runs every rule: nothing is remembered then. */
 	if (rs->noprefilter)
 		return (i = match_record(rs, field, flen)) < 0 ? NULL : &rs->rule[i];
@@ -1127,9 +1152,10 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 	h = key_hash(rs->key.data, rs->key.len);
 	slot = &rs->memo[h & (RULES_MEMO - 1)];
 	if (slot->key != NULL && slot->hash == h && slot->keylen == rs->key.len &&
-	    memcmp(slot->key, rs->key.data, rs->key.len) == 0)
+	    memcmp(slot->key, rs->key.data, rs->key.len) == 0) {
 		i = slot->rule;
-	else {
+		rs->gave_up = slot->gave_up;
+	} else {
 		i = match_record(rs, field, flen);
 		if (slot->key == NULL)
 			slot->key = rb_xmalloc(RULES_MEMO_KEY);
@@ -1137,6 +1163,15 @@ rules_match(struct rules *rs, char *const *field, const size_t *flen)
 		slot->keylen = rs->key.len;
 		slot->hash = h;
 		slot->rule = i;
+		slot->gave_up = rs->gave_up;
 	}
 	return i < 0 ? NULL : &rs->rule[i];
+}
+
+const char *
+rules_gave_up(const struct rules *rs, unsigned long long *line)
+{
+	if (rs->gave_up.file != NULL)
+		*line = rs->gave_up.line;
+	return rs->gave_up.file;
 }

@@ -73,5 +73,9 @@ void rules_bind(struct rules *rs, char *const *cols, size_t ncols);
 void rules_prefilter(struct rules *rs, bool on);
 /* The first rule matching a record (field values and lengths in header order), or NULL. */
 const struct rule *rules_match(struct rules *rs, char *const *field, const size_t *flen);
+/* Where the first pattern is defined (file, and line in *line) that gave up on the record
+ * last given to rules_match: it hit PCRE2's limit on the work or memory of one match
+ * (rx.h), counted as no match, and a later rule decided.  NULL when none gave up. */
+const char *rules_gave_up(const struct rules *rs, unsigned long long *line);
 
 #endif

@@ -78,12 +78,13 @@ setup() {
 	assert_line --index 5 --partial "z@example.org"
 }
 
-@test "--stats counts records in, out and malformed" {
+@test "--stats counts records in, out, malformed and the records a pattern gave up on" {
 	{ cat "$IN"; printf 'too\tfew\n'; } > "$BATS_TEST_TMPDIR/bad.tsv"
 	run -1 --separate-stderr bounce-classify --stats "$BATS_TEST_TMPDIR/bad.tsv"
 	assert_equal "$(printf '%s\n' "${stderr_lines[@]:1}")" "bounce-classify: records in: 5
 bounce-classify: records out: 4
-bounce-classify: malformed: 1"
+bounce-classify: malformed: 1
+bounce-classify: patterns gave up: 0"
 }
 
 @test "a header without any column to classify by is an error: exit 2" {

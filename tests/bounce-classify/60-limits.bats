@@ -88,7 +88,36 @@ pattern_of() {
 		record 'jane@example.org' failed 5.1.1 550 "$(printf 'x%.0s' {1..4000})"
 		record 'bob@example.org' failed '' 550 'xxy'
 	} > "$IN"
-	run -0 --separate-stderr bounce-classify -r "$RULES" "$IN"
+	run -0 --separate-stderr bounce-classify --stats -r "$RULES" "$IN"
 	assert_equal "$(cut -f12,16 <<< "${lines[1]}")" "userunknown	status:5.1.1"
 	assert_equal "$(cut -f12,16 <<< "${lines[2]}")" "blocked	slow"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $IN:2: the pattern at $RULES:1 gave up (too much backtracking); a later rule decided"
+	assert_equal "${stderr_lines[4]}" "bounce-classify: patterns gave up: 1"
+	assert_equal "${#stderr_lines[@]}" 5
+}
+
+@test "the same hostile values again: the pattern gave up again, and says so again" {
+	printf '# a comment\n\nslow\tblocked\tdiagnostic\t(*NO_START_OPT)(x+x+)+y\n' > "$RULES"
+	x=$(printf 'x%.0s' {1..4000})
+	{
+		echo "$EXTRACT_HEADER"
+		record 'jane@example.org' failed 5.1.1 550 "$x"
+		record 'jane@example.org' failed 5.1.1 550 "$x"
+	} > "$IN"
+	run -0 --separate-stderr bounce-classify --stats -r "$RULES" "$IN"
+	assert_equal "$(cut -f12,16 <<< "${lines[2]}")" "userunknown	status:5.1.1"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $IN:2: the pattern at $RULES:3 gave up (too much backtracking); a later rule decided"
+	assert_equal "${stderr_lines[1]}" "bounce-classify: $IN:3: the pattern at $RULES:3 gave up (too much backtracking); a later rule decided"
+	assert_equal "${stderr_lines[5]}" "bounce-classify: patterns gave up: 2"
+}
+
+@test "a group definition's pattern that gives up is named by its line" {
+	printf '@slow:diagnostic\t(*NO_START_OPT)(x+x+)+y\nblockme\tblocked\tdiagnostic@slow\tx\n' > "$RULES"
+	{
+		echo "$EXTRACT_HEADER"
+		record 'jane@example.org' failed 5.1.1 550 "$(printf 'x%.0s' {1..4000})"
+	} > "$IN"
+	run -0 --separate-stderr bounce-classify -r "$RULES" "$IN"
+	assert_equal "$(cut -f12 <<< "${lines[1]}")" "userunknown"
+	assert_equal "${stderr_lines[0]}" "bounce-classify: $IN:2: the pattern at $RULES:1 gave up (too much backtracking); a later rule decided"
 }
