@@ -255,7 +255,7 @@ join_stream(struct join *j, FILE *fp, const char *name)
 		status = RB_EXIT_BADINPUT;
 	if (r.nbad > 0 && status == RB_EXIT_OK)
 		status = RB_EXIT_BADINPUT;
-	j->n.in += r.nrecords;
+	j->n.in += r.nrecords + r.nbad;
 	j->n.bad += r.nbad;
 	tsv_plan_free(&p);
 	tsv_close(&r);
@@ -299,7 +299,8 @@ reads_stdin(int argc, char **argv)
 }
 
 /* --stats, in the order of bounce-join(1): the list, then the records; records in =
- * matched + unmatched, and a record matching n rows comes out n times (once under -v). */
+ * matched + unmatched + malformed, as in the other filters, and a record matching n rows
+ * comes out n times (once under -v). */
 static void
 print_stats(const struct csvin_table *t, const struct counts *n)
 {
