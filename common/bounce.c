@@ -1549,6 +1549,7 @@ inline_orig(struct lines *L, size_t cut, struct rb_buf *orig)
 struct top {
 	const char *hdr;
 	size_t hlen;
+	struct mime_fields f;  /* the header block's lines, for its many fields */
 	struct rb_buf from, to, subject, ctype, failed, autosub;
 	char *from_addr, *to_addr;
 	bool daemon;        /* From a mailer-daemon or postmaster */
@@ -1617,7 +1618,7 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	size_t nc = 0, over = 0;
 	struct rb_buf diag = w->diag;
 	/* the notice's own addresses are nobody who failed: To, From and Reply-To */
-	char *reply_to = mime_header(t->hdr, t->hlen, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
+	char *reply_to = mime_field(&t->f, "Reply-To", &diag) ? addr_in(S(&diag)) : NULL;
 
 	lines_start(&L, S(&sc->text), sc->text.len, w->lines, w->lines_cap);
 	cut = find_cut(eng, &L);
@@ -1796,18 +1797,19 @@ read_top(struct bounce_engine *eng, const char *msg, size_t len, struct top *t, 
 	t->autosub = w->top[5];
 	t->hdr = msg;
 	t->hlen = mime_header_len(msg, len);
-	mime_header_text(msg, t->hlen, "From", &t->from);
-	mime_header(msg, t->hlen, "To", &t->to);
-	mime_header_text(msg, t->hlen, "Subject", &t->subject);
-	mime_header(msg, t->hlen, "Content-Type", &t->ctype);
-	mime_header(msg, t->hlen, "X-Failed-Recipients", &t->failed);
-	mime_header(msg, t->hlen, "Auto-Submitted", &t->autosub);
+	mime_fields_index(&t->f, msg, t->hlen);
+	mime_field_text(&t->f, "From", &t->from);
+	mime_field(&t->f, "To", &t->to);
+	mime_field_text(&t->f, "Subject", &t->subject);
+	mime_field(&t->f, "Content-Type", &t->ctype);
+	mime_field(&t->f, "X-Failed-Recipients", &t->failed);
+	mime_field(&t->f, "Auto-Submitted", &t->autosub);
 	t->from_addr = addr_in(S(&t->from));
 	t->to_addr = addr_in(S(&t->to));
 	t->daemon = any_in(eng, S(&t->from), t->from.len, daemons, NELEM(daemons));
 	/* a list manager returning a post (fml: X-MLServer, From: list-admin@) */
 	if (!t->daemon && scan_contains_ci(S(&t->from), t->from.len, "-admin@") &&
-	    mime_header(msg, t->hlen, "X-MLServer", &v))
+	    mime_field(&t->f, "X-MLServer", &v))
 		t->daemon = true;
 	t->subject_hit = any_in(eng, S(&t->subject), t->subject.len, bounce_subjects,
 	    NELEM(bounce_subjects));
@@ -1834,7 +1836,7 @@ static bool
 null_sender(const struct top *t)
 {
 	struct rb_buf v = {0};
-	bool yes = mime_header(t->hdr, t->hlen, "Return-Path", &v) && strcmp(S(&v), "<>") == 0;
+	bool yes = mime_field(&t->f, "Return-Path", &v) && strcmp(S(&v), "<>") == 0;
 
 	rb_buf_free(&v);
 	return yes;
@@ -1864,13 +1866,13 @@ is_autoreply(struct bounce_engine *eng, const struct top *t, struct rb_buf *scra
 	struct rb_buf v = *scratch;
 	bool yes = t->auto_replied;
 
-	if (mime_header(t->hdr, t->hlen, "X-Autoreply", &v) ||
-	    mime_header(t->hdr, t->hlen, "X-Autorespond", &v) ||
-	    mime_header(t->hdr, t->hlen, "X-Autoresponse", &v))
+	if (mime_field(&t->f, "X-Autoreply", &v) ||
+	    mime_field(&t->f, "X-Autorespond", &v) ||
+	    mime_field(&t->f, "X-Autoresponse", &v))
 		yes = true;
-	if (mime_header(t->hdr, t->hlen, "Precedence", &v) && contains_ci(S(&v), "auto_reply"))
+	if (mime_field(&t->f, "Precedence", &v) && contains_ci(S(&v), "auto_reply"))
 		yes = true;
-	if (mime_header(t->hdr, t->hlen, "X-Auto-Response-Suppress", &v) && t->subject.len &&
+	if (mime_field(&t->f, "X-Auto-Response-Suppress", &v) && t->subject.len &&
 	    strncasecmp(S(&t->subject), "Automatic reply", 15) == 0)
 		yes = true;
 	if (any_in(eng, S(&t->subject), t->subject.len, autoreply_subjects, NELEM(autoreply_subjects)))
@@ -2283,7 +2285,7 @@ analyse(struct bounce_engine *eng, const char *msg, size_t len, struct bounce_re
 				memset(res, 0, sizeof *res);
 				res->kind = BOUNCE_AUTOREPLY;
 				add_rec(res, t.from_addr ? t.from_addr : "", "autoreply", NULL, "", NULL);
-				mime_header_text(msg, t.hlen, "Subject", &v);
+				mime_field_text(&t.f, "Subject", &v);
 			} else if (strong && !t.auto_replied && (t.daemon || report_dsn || sc.has_dsn_part ||
 			    t.failed.len > 0 || null_sender(&t))) {
 				/* a bounce without a recipient; a subject alone ("Delivery failed: your
@@ -2301,13 +2303,13 @@ done:
 		if (res->mta == NULL)
 			res->mta = rb_xstrdup(res->kind == BOUNCE_FEEDBACK ? "feedback" :
 			    res->kind == BOUNCE_AUTOREPLY ? "rfc3834" : mta_name(eng, &t, &sc));
-		mime_header(msg, t.hlen, "Date", &v);
+		mime_field(&t.f, "Date", &v);
 		if (!bounce_iso_date(S(&v), res->date, sizeof res->date))
 			res->date[0] = '\0';
 		if (res->message_id) {
 			/* taken from an inner notice */
 		} else if (res->kind == BOUNCE_AUTOREPLY) {
-			mime_header(msg, t.hlen, "In-Reply-To", &v);
+			mime_field(&t.f, "In-Reply-To", &v);
 			res->message_id = rb_xstrdup(S(&v));
 			res->subject = rb_xstrdup("");
 		} else {

@@ -188,11 +188,11 @@ collapse_space(struct rb_buf *b)
 
 static bool plain_value(const char *in, size_t len);
 
-bool
-mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+/* A value as mime_header gives it made text: RFC 2047 words decoded, white space
+ * collapsed. */
+static void
+value_to_text(struct rb_buf *out)
 {
-	if (!mime_header(hdr, len, name, out))
-		return false;
 	/* Most values have nothing to decode: what decoding would do to them (some white
 	 * space turned into spaces) collapse_space does anyway, in place. */
 	if (plain_value(out->data, out->len)) {
@@ -200,7 +200,7 @@ mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *o
 		 * only a run of spaces is left to collapse */
 		if (scan_pair(out->data, out->len, ' ', ' ') < out->len)
 			collapse_space(out);
-		return true;
+		return;
 	}
 	struct rb_buf raw = *out;
 	*out = (struct rb_buf){0};
@@ -208,6 +208,74 @@ mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *o
 	mime_decode_2047(raw.data, raw.len, out);
 	rb_buf_free(&raw);
 	collapse_space(out);
+}
+
+bool
+mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out)
+{
+	if (!mime_header(hdr, len, name, out))
+		return false;
+	value_to_text(out);
+	return true;
+}
+
+void
+mime_fields_index(struct mime_fields *f, const char *hdr, size_t len)
+{
+	size_t i = 0;
+
+	f->hdr = hdr;
+	f->len = len;
+	f->n = 0;
+	f->whole = true;
+	/* the lines field_line would look at, in the same walk */
+	while (i < len && hdr[i] != '\n') {
+		const char *nl = memchr(hdr + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - hdr) : len;
+
+		if (f->n == MIME_FIELDS_MAX || end > UINT32_MAX) {
+			f->whole = false;
+			return;
+		}
+		f->start[f->n] = (uint32_t)i;
+		f->end[f->n++] = (uint32_t)end;
+		i = end + 1;
+	}
+}
+
+/* field_line over the indexed lines: the same test of each, without finding its end. */
+static size_t
+indexed_field_line(const struct mime_fields *f, const char *name, size_t nlen)
+{
+	for (size_t k = 0; nlen > 0 && k < f->n; k++) {
+		const char *line = f->hdr + f->start[k];
+		/* past the name, the line has at least its ':' before its end */
+		if (f->end[k] - f->start[k] > nlen && line[nlen] == ':' && mime_same_ci(line, name, 1) &&
+		    (memcmp(line, name, nlen) == 0 || mime_same_ci(line, name, nlen)))
+			return f->start[k];
+	}
+	return SIZE_MAX;
+}
+
+bool
+mime_fields_get_n(const struct mime_fields *f, const char *name, size_t nlen, bool text,
+    struct rb_buf *out)
+{
+	size_t at;
+
+	if (!f->whole) {
+		/* more lines than the index holds: the walk of the whole block */
+		if (!mime_header_n(f->hdr, f->len, name, nlen, out))
+			return false;
+	} else {
+		at = indexed_field_line(f, name, nlen);
+		buf_reset(out);
+		if (at == SIZE_MAX)
+			return false;
+		mime_field_append(f->hdr, f->len, at, nlen, out);
+	}
+	if (text)
+		value_to_text(out);
 	return true;
 }
 

@@ -71,6 +71,37 @@ void mime_header_lines(const char *hdr, size_t len, const char *const *names, si
 /* The same, with RFC 2047 encoded words decoded to UTF-8 and white space collapsed. */
 bool mime_header_text(const char *hdr, size_t len, const char *name, struct rb_buf *out);
 
+/* The lines of a header block, found once for a caller that asks it for many fields:
+ * each field is then found by a test of each line, not a new walk of the block.  The
+ * answers are mime_header's (and mime_header_text's) on the whole block; a block of more
+ * lines than the index holds is walked as mime_header walks it. */
+#define MIME_FIELDS_MAX 128
+struct mime_fields {
+	const char *hdr;
+	size_t len;
+	size_t n;                          /* lines indexed */
+	bool whole;                        /* every line of the block is indexed */
+	uint32_t start[MIME_FIELDS_MAX];   /* where each line starts */
+	uint32_t end[MIME_FIELDS_MAX];     /* where it ends: its LF, or the block's end */
+};
+
+void mime_fields_index(struct mime_fields *f, const char *hdr, size_t len);
+/* mime_header (text false) or mime_header_text (text true) of the indexed block. */
+bool mime_fields_get_n(const struct mime_fields *f, const char *name, size_t nlen, bool text,
+    struct rb_buf *out);
+
+static inline bool
+mime_field(const struct mime_fields *f, const char *name, struct rb_buf *out)
+{
+	return mime_fields_get_n(f, name, strlen(name), false, out);
+}
+
+static inline bool
+mime_field_text(const struct mime_fields *f, const char *name, struct rb_buf *out)
+{
+	return mime_fields_get_n(f, name, strlen(name), true, out);
+}
+
 /* Append the decoded bytes of base64 or quoted-printable text to out.  Invalid input is
  * skipped (base64) or kept literally (quoted-printable). */
 void mime_b64_decode(const char *in, size_t len, struct rb_buf *out);

@@ -312,6 +312,54 @@ test_walk(void)
 	}
 }
 
+/* The index of a header block answers as the walk of the block does, for every name, on
+ * random blocks: short and long (past the index's lines), folded, with NUL, CR and
+ * encoded words, with and without a last LF or an empty line. */
+static void
+test_fields_index(void)
+{
+#define P(s) { s, sizeof s - 1 }
+	static const struct {
+		const char *s;
+		size_t n;
+	} pieces[] = {P("From: a@b.example\n"), P("from:x\n"), P("To: <c@d>\n"),
+		P("Subject: =?utf-8?q?caf=C3=A9?=\n"), P("Subject:  two  spaces \n"), P(" folded on\n"),
+		P("\tand on\n"), P("X-A: 1\n"), P("X-A:\n"), P("Date: Mon, 1 Jan 2024\n"), P("Fro"),
+		P("From"), P("From :x\n"), P("x\n"), P("\n"), P("\r\n"), P("Received: from x\0y\n"),
+		P("To:\0\n"), P(":\n")};
+#undef P
+	static const char *const names[] = {"From", "To", "Subject", "X-A", "Date", "Received",
+		"X", "Fro", "", "From ", "Missing"};
+	struct rb_buf block = {0}, a = {0}, b = {0};
+	struct mime_fields *f = malloc(sizeof *f);
+	unsigned seed = 7;
+	int bad = 0;
+
+	CHECK(f != NULL);
+	for (int round = 0; round < 3000 && f != NULL; round++) {
+		size_t npieces = round % 10 == 0 ? 300 : (size_t)(rand_r(&seed) % 12);
+		rb_buf_clear(&block);
+		rb_buf_add(&block, "", 0);
+		for (size_t i = 0; i < npieces; i++) {
+			size_t k = (size_t)rand_r(&seed) % (sizeof pieces / sizeof pieces[0]);
+			rb_buf_add(&block, pieces[k].s, pieces[k].n);
+		}
+		mime_fields_index(f, block.data, block.len);
+		for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+			for (int text = 0; text < 2; text++) {
+				bool x = text ? mime_header_text(block.data, block.len, names[k], &a) :
+				    mime_header(block.data, block.len, names[k], &a);
+				bool y = mime_fields_get_n(f, names[k], strlen(names[k]), text != 0, &b);
+				bad += x != y || a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0);
+			}
+	}
+	CHECK_INT(bad, 0);
+	free(f);
+	rb_buf_free(&block);
+	rb_buf_free(&a);
+	rb_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -321,6 +369,7 @@ main(void)
 	test_headers();
 	test_header_unfolding();
 	test_field_append();
+	test_fields_index();
 	test_ascii_classes();
 	test_params();
 	test_charsets();
