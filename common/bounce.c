@@ -182,6 +182,45 @@ static const struct {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- eight bytes at a time ----
+ * The per-byte loops over a diagnostic look for bytes that are rare in it (a digit of a
+ * code, white space twice); a word of eight bytes without any is passed over at once.
+ * The masks are exact for every byte (no carry runs from one byte into the next), so a
+ * word is only ever passed over when none of its bytes is a candidate. */
+#define BYTES_ONES UINT64_C(0x0101010101010101)
+#define BYTES_HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+word_at(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/* The high bit of every byte of w that is at most c (c below 0x80). */
+static inline uint64_t
+bytes_at_most(uint64_t w, unsigned char c)
+{
+	/* a byte's low seven bits plus 0x7f - c reach its high bit when they exceed c */
+	return ~(w | ((w & ~BYTES_HIGH) + BYTES_ONES * (unsigned char)(0x7f - c))) & BYTES_HIGH;
+}
+
+/* The high bit of every byte of w from lo to hi (0 < lo <= hi < 0x80). */
+static inline uint64_t
+bytes_between(uint64_t w, unsigned char lo, unsigned char hi)
+{
+	return bytes_at_most(w, hi) & ~bytes_at_most(w, (unsigned char)(lo - 1));
+}
+
+/* The high bit of every byte of w equal to c. */
+static inline uint64_t
+bytes_equal(uint64_t w, unsigned char c)
+{
+	return bytes_at_most(w ^ (BYTES_ONES * c), 0);
+}
+
 /* Two strings searched in the notice's text besides the tables: the first with them, the
  * second (anywhere in the text) on its own. */
 static const char resend_words[] = "do not need to resend";
@@ -466,16 +505,39 @@ failure_wording(struct bounce_engine *eng, struct scan *sc)
 
 /* ---- addresses ---- */
 
+/* The bytes of an address by class, looked up once a byte in the loops that walk over
+ * every byte of one: ADDR_LOCAL a letter, a digit, one of .!#$%&'*+/=?^_`{|}~- or any
+ * byte from 0x80 up; ADDR_DOMAIN a letter, a digit, '.', '-' or '_'. */
+enum { ADDR_LOCAL = 1, ADDR_DOMAIN = 2 };
+static const unsigned char addr_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 3, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 3,
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static bool
 local_char(unsigned char c)
 {
-	return ascii_isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c >= 0x80;
+	return (addr_class[c] & ADDR_LOCAL) != 0;
 }
 
 static bool
 domain_char(unsigned char c)
 {
-	return ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+	return (addr_class[c] & ADDR_DOMAIN) != 0;
 }
 
 /* The first address in s[0..n): its start and end.  The domain must have a dot. */
@@ -568,36 +630,59 @@ after_reply_code(const char *s, const char *p)
 	    ascii_isdigit((unsigned char)q[-1]) && (q - s == 3 || !ascii_isalnum((unsigned char)q[-4]));
 }
 
+/* The length of the RFC 3463 code that starts at p in s ("5.1.1", not inside a word, a
+ * number or an IP address), or 0. */
+static size_t
+status_code_at(const char *s, const char *p)
+{
+	/* the cheap test first: a class digit and a dot */
+	if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+		return 0;
+	if (p > s && (ascii_isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+		return 0;
+	const char *q = p + 2;
+	size_t d1 = 0, d2 = 0;
+	while (ascii_isdigit((unsigned char)q[d1]))
+		d1++;
+	if (d1 == 0 || d1 > 3 || q[d1] != '.')
+		return 0;
+	q += d1 + 1;
+	while (ascii_isdigit((unsigned char)q[d2]))
+		d2++;
+	if (d2 == 0 || d2 > 3)
+		return 0;
+	if (q[d2] == '.' && ascii_isdigit((unsigned char)q[d2 + 1]))
+		return 0; /* an IP address */
+	if (ascii_isalnum((unsigned char)q[d2]))
+		return 0;
+	return (size_t)(q + d2 - p);
+}
+
+/* Can no code start in the eight bytes at p (nine readable)?  A code starts with a class
+ * digit followed by a dot; most of a diagnostic's words have none. */
+static bool
+no_status_start(const char *p)
+{
+	return (bytes_between(word_at(p), '2', '5') & bytes_equal(word_at(p + 1), '.')) == 0;
+}
+
 /* Both of find_status's searches in one pass: the first code that follows a reply code
  * (when it fits out), else the first code of all. */
 static bool
 find_status_from(const char *s, char *out, size_t outlen)
 {
-	const char *first = NULL;
+	const char *first = NULL, *end = s + strlen(s);
 	size_t first_len = 0;
 
-	for (const char *p = s; *p; p++) {
-		/* the cheap test first: a class digit and a dot */
-		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+	for (const char *p = s; p < end; p++) {
+		/* eight places passed over at once (the word after them ends by the NUL) */
+		while (end - p >= 8 && no_status_start(p))
+			p += 8;
+		if (p == end)
+			break;
+		size_t len = status_code_at(s, p);
+		if (len == 0)
 			continue;
-		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || p[-1] == '.'))
-			continue;
-		const char *q = p + 2;
-		size_t d1 = 0, d2 = 0;
-		while (ascii_isdigit((unsigned char)q[d1]))
-			d1++;
-		if (d1 == 0 || d1 > 3 || q[d1] != '.')
-			continue;
-		q += d1 + 1;
-		while (ascii_isdigit((unsigned char)q[d2]))
-			d2++;
-		if (d2 == 0 || d2 > 3)
-			continue;
-		if (q[d2] == '.' && ascii_isdigit((unsigned char)q[d2 + 1]))
-			continue; /* an IP address */
-		if (ascii_isalnum((unsigned char)q[d2]))
-			continue;
-		size_t len = (size_t)(q + d2 - p);
 		if (first == NULL) {
 			first = p;
 			first_len = len;
@@ -621,22 +706,36 @@ find_status_from(const char *s, char *out, size_t outlen)
 
 /* An SMTP reply code ("550", "421-") in s; false if none. */
 static bool
+smtp_code_at(const char *s, const char *p)
+{
+	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !ascii_isdigit((unsigned char)p[1]) ||
+	    !ascii_isdigit((unsigned char)p[2]))
+		return false;
+	if (p > s && (ascii_isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
+		return false;
+	if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != ']' && p[3] != ',' &&
+	    p[3] != ')')
+		return false;
+	return p[1] <= '5';
+}
+
+static bool
 find_smtp_code(const char *s, char *out)
 {
-	for (const char *p = s; *p; p++) {
-		if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !ascii_isdigit((unsigned char)p[1]) ||
-		    !ascii_isdigit((unsigned char)p[2]))
-			continue;
-		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
-			continue;
-		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != ']' && p[3] != ',' &&
-		    p[3] != ')')
-			continue;
-		if (p[1] > '5')
-			continue;
-		memcpy(out, p, 3);
-		out[3] = '\0';
-		return true;
+	const char *end = s + strlen(s);
+
+	for (const char *p = s; p < end; p++) {
+		/* eight places passed over at once: a reply starts with a class digit, and
+		 * most of a diagnostic's bytes are no digit from 2 to 5 */
+		while (end - p >= 8 && bytes_between(word_at(p), '2', '5') == 0)
+			p += 8;
+		if (p == end)
+			break;
+		if (smtp_code_at(s, p)) {
+			memcpy(out, p, 3);
+			out[3] = '\0';
+			return true;
+		}
 	}
 	return false;
 }
@@ -954,6 +1053,65 @@ set_rec(struct bounce_rec *r, const char *rcpt, const char *action, const char *
 	r->diagnostic = diag;
 }
 
+/* Eight bytes of a diagnostic at p, after white space (*sp) or not, written to o as
+ * collapse_space writes them, when their white space is only single bytes after other
+ * bytes: the common case of words one space apart.  False, with nothing written, when
+ * they need a closer look. */
+static bool
+collapse_word(const unsigned char *p, char *o, bool *sp)
+{
+	uint64_t w = word_at((const char *)p), ws = bytes_at_most(w, ' ');
+
+	if ((*sp && p[0] <= ' ') || (ws & (ws << 8 | ws >> 8)) != 0)
+		return false;
+	/* the white space bytes become spaces: every bit of their bytes from the high one */
+	uint64_t mask = (ws >> 7) * 0xff;
+	w = (w & ~mask) | (BYTES_ONES * ' ' & mask);
+	memcpy(o, &w, sizeof w);
+	*sp = p[7] <= ' ';
+	return true;
+}
+
+/* The diagnostic on one line, into d (empty): white space (the C locale's) or a control
+ * byte, all at or below ' ', becomes one space, none at the ends; at most MAX_DIAG bytes,
+ * written straight into a buffer of the size they can reach. */
+static void
+collapse_space(const char *diag, struct rb_buf *d)
+{
+	bool sp = true;
+	size_t dlen = diag ? strlen(diag) : 0;
+
+	rb_buf_reserve(d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
+	const unsigned char *p = (const unsigned char *)(diag ? diag : ""), *pe = p + dlen;
+	while (p < pe && d->len < MAX_DIAG) {
+		/* a stretch that cannot fill the buffer: no test of its length inside */
+		size_t chunk = (size_t)(pe - p) < MAX_DIAG - d->len ? (size_t)(pe - p) : MAX_DIAG - d->len;
+		char *o = d->data;
+		size_t olen = d->len;
+		const unsigned char *ce = p + chunk;
+		while (p < ce) {
+			/* eight bytes at once when they need no byte's own test (no more written
+			 * than read, so within the stretch's room) */
+			if (ce - p >= 8 && collapse_word(p, o + olen, &sp)) {
+				p += 8;
+				olen += 8;
+				continue;
+			}
+			for (const unsigned char *e = ce - p < 8 ? ce : p + 8; p < e; p++) {
+				/* without branches, as words and spaces alternate */
+				bool ws = *p <= ' ';
+				o[olen] = ws ? ' ' : (char)*p;
+				olen += !(ws && sp);
+				sp = ws;
+			}
+		}
+		d->len = olen;
+	}
+	while (d->len > 0 && d->data[d->len - 1] == ' ')
+		d->len--;
+	d->data[d->len] = '\0';
+}
+
 static void
 add_rec(struct bounce_result *res, const char *rcpt, const char *action, const char *status,
     const char *diag, const char *remote)
@@ -961,7 +1119,6 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	struct bounce_rec *r;
 	char code[8] = "", st[16] = "";
 	struct rb_buf d = {0};
-	bool sp = true;
 
 	for (size_t i = 0; i < res->n; i++)
 		if (rcpt[0] && strcasecmp(res->rec[i].recipient, rcpt) == 0)
@@ -970,29 +1127,7 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 		res->dropped++;
 		return;
 	}
-	/* the diagnostic on one line: white space collapsed, written straight into a buffer
-	 * of the size it can reach */
-	size_t dlen = diag ? strlen(diag) : 0;
-	rb_buf_reserve(&d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
-	const unsigned char *p = (const unsigned char *)(diag ? diag : ""), *pe = p + dlen;
-	while (p < pe && d.len < MAX_DIAG) {
-		/* a stretch that cannot fill the buffer: no test of its length inside */
-		size_t chunk = (size_t)(pe - p) < MAX_DIAG - d.len ? (size_t)(pe - p) : MAX_DIAG - d.len;
-		char *o = d.data;
-		size_t olen = d.len;
-		for (const unsigned char *ce = p + chunk; p < ce; p++) {
-			/* white space (the C locale's) or a control byte, all at or below ' ',
-			 * becomes one space; without branches, as words and spaces alternate */
-			bool ws = *p <= ' ';
-			o[olen] = ws ? ' ' : (char)*p;
-			olen += !(ws && sp);
-			sp = ws;
-		}
-		d.len = olen;
-	}
-	while (d.len > 0 && d.data[d.len - 1] == ' ')
-		d.len--;
-	d.data[d.len] = '\0';
+	collapse_space(diag, &d);
 	if (status && *status) {
 		size_t k = strnlen(status, sizeof st - 1);
 		memcpy(st, status, k);
