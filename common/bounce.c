@@ -1197,15 +1197,22 @@ have_line(struct lines *L, size_t i)
 	return i < L->n;
 }
 
+/* The header names that mark a returned message's header block at column 0. */
+static const char *const message_header_names[] = {"Received:", "Return-Path:", "Message-ID:",
+	"From:", "To:", "Subject:", "Date:", "MIME-Version:", "DKIM-Signature:", "Content-Type:",
+	"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:", "ARC-Seal:",
+	"Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:", "X-Google-Smtp-Source:",
+	"X-Originating-IP:"};
+
 /* A header line of a returned message at column 0: "Received: ", "From: " ... */
 static bool
 message_header_line(const struct line *l)
 {
-	static const char *const names[] = {"Received:", "Return-Path:", "Message-ID:", "From:",
-		"To:", "Subject:", "Date:", "MIME-Version:", "DKIM-Signature:", "Content-Type:",
-		"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:",
-		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
-		"X-Google-Smtp-Source:", "X-Originating-IP:"};
+	const char *const *names = message_header_names;
+	/* the letters the names start with, a bit each (the unit test checks them) */
+	static const uint32_t initials = 1u << ('a' - 'a') | 1u << ('c' - 'a') | 1u << ('d' - 'a') |
+	    1u << ('f' - 'a') | 1u << ('m' - 'a') | 1u << ('r' - 'a') | 1u << ('s' - 'a') |
+	    1u << ('t' - 'a') | 1u << ('x' - 'a');
 	if (l->n == 0)
 		return false;
 	/* the first letter first: most lines start with none of the names' (all letters,
@@ -1213,7 +1220,9 @@ message_header_line(const struct line *l)
 	unsigned char c0 = (unsigned char)l->s[0];
 	if (c0 >= 'A' && c0 <= 'Z')
 		c0 = (unsigned char)(c0 + ('a' - 'A'));
-	for (size_t i = 0; i < NELEM(names); i++) {
+	if (c0 < 'a' || c0 > 'z' || ((initials >> (c0 - 'a')) & 1) == 0)
+		return false;
+	for (size_t i = 0; i < NELEM(message_header_names); i++) {
 		if (c0 != ((unsigned char)names[i][0] | 0x20))
 			continue;
 		size_t k = strlen(names[i]);
@@ -1388,8 +1397,14 @@ code_line(const struct line *l)
 	bool maybe = false, hit;
 
 	/* Either code starts with 2, 4 or 5, then a digit (a reply) or a dot (a status):
-	 * most lines have no such pair, and need no closer look. */
-	for (size_t i = 0; i + 1 < l->n && !maybe; i++)
+	 * most lines have no such pair, and need no closer look.  Eight places at a time
+	 * where no byte from '2' to '5' is followed by one from '.' to '9'. */
+	size_t i = 0;
+	for (; i + 9 <= l->n; i += 8)
+		if ((bytes_between(word_at(l->s + i), '2', '5') &
+		    bytes_between(word_at(l->s + i + 1), '.', '9')) != 0)
+			break;
+	for (; i + 1 < l->n && !maybe; i++)
 		maybe = (l->s[i] == '2' || l->s[i] == '4' || l->s[i] == '5') &&
 		    ((l->s[i + 1] >= '0' && l->s[i + 1] <= '9') || l->s[i + 1] == '.');
 	if (!maybe)
@@ -1850,37 +1865,48 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	w->diag = diag;
 }
 
+/* The index of the first of the markers [0, k) of mta_markers that occurs in s[0..len),
+ * or k when none does. */
+static size_t
+first_mta_marker(const struct scan_set *set, const char *s, size_t len, size_t k)
+{
+	size_t first[NELEM(mta_markers)];
+
+	for (size_t i = 0; i < NELEM(mta_markers); i++)
+		first[i] = SIZE_MAX;
+	scan_set_first(set, s, len, first);
+	for (size_t i = 0; i < k; i++)
+		if (first[i] != SIZE_MAX)
+			return i;
+	return k;
+}
+
 /* The software named by the notice: the first marker of the table found in the text's
- * first 4 KB or in the header block. */
+ * first 4 KB or in the header block.  Only the first marker known to occur matters: one
+ * after it cannot change the answer. */
 static const char *
 mta_name(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 {
-	size_t first[NELEM(mta_markers)], found[NELEM(mta_markers)];
 	size_t upto = sc->text_end < MTA_TEXT_SPAN ? sc->text_end : MTA_TEXT_SPAN;
 	const struct scan_set *set = set_of(eng, eng->mta_marker, NELEM(mta_markers));
+	size_t best = NELEM(mta_markers);   /* the first marker known to occur, or none */
 
-	for (size_t i = 0; i < NELEM(mta_markers); i++)
-		first[i] = marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN) ? 0 : SIZE_MAX;
+	for (size_t i = 0; i < NELEM(mta_markers) && best == NELEM(mta_markers); i++)
+		if (marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN))
+			best = i;
 	/* the table's first marker outranks any other: nothing more to look for */
-	if (first[0] == 0)
+	if (best == 0)
 		return mta_markers[0].mta;
 	/* the part of the span not yet searched, for this table's markers alone: no other
 	 * question is asked of the text after this one, and the smaller set is the quicker */
 	if (upto > sc->text_scanned) {
 		size_t from = sc->text_scanned > eng->text_marker_max ?
 		    sc->text_scanned - eng->text_marker_max : 0;
-		for (size_t i = 0; i < NELEM(mta_markers); i++)
-			found[i] = SIZE_MAX;
-		scan_set_first(set, S(&sc->text) + from, upto - from, found);
-		for (size_t i = 0; i < NELEM(mta_markers); i++)
-			if (found[i] != SIZE_MAX)
-				first[i] = 0;
+		best = first_mta_marker(set, S(&sc->text) + from, upto - from, best);
 	}
-	scan_set_first(set, t->hdr, t->hlen, first);
-	for (size_t i = 0; i < NELEM(mta_markers); i++)
-		if (first[i] != SIZE_MAX)
-			return mta_markers[i].mta;
-	return "unknown";
+	if (best > 0)
+		best = first_mta_marker(set, t->hdr, t->hlen, best);
+	return best < NELEM(mta_markers) ? mta_markers[best].mta : "unknown";
 }
 
 /* The software that wrote a delivery status report: a family named by a marker of its

@@ -3,6 +3,8 @@
  * random texts made of the bytes those searches look for. */
 #include "bounce.c"
 
+#include <ctype.h>
+
 #include "unit.h"
 
 /* ---- the reference versions, one byte at a time ---- */
@@ -92,6 +94,23 @@ ref_collapse_space(const char *diag, struct rb_buf *d)
 }
 
 static bool
+ref_code_line(const struct line *l)
+{
+	char code[8], st[16], *s;
+	bool maybe = false, hit;
+
+	for (size_t i = 0; i + 1 < l->n && !maybe; i++)
+		maybe = (l->s[i] == '2' || l->s[i] == '4' || l->s[i] == '5') &&
+		    ((l->s[i + 1] >= '0' && l->s[i + 1] <= '9') || l->s[i + 1] == '.');
+	if (!maybe)
+		return false;
+	s = rb_xstrndup(l->s, l->n);
+	hit = (ref_find_smtp_code(s, code) && l->n > 8) || ref_find_status_from(s, st, sizeof st);
+	free(s);
+	return hit;
+}
+
+static bool
 ref_local_char(unsigned char c)
 {
 	return ascii_isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c >= 0x80;
@@ -158,6 +177,43 @@ test_codes_match_reference(void)
 }
 
 static void
+test_code_lines_match_reference(void)
+{
+	uint64_t state = 0x6a09e667f3bcc908u;
+	char s[400];
+	int mismatches = 0;
+
+	for (int round = 0; round < 100000; round++) {
+		size_t n = (size_t)(next_random(&state) % (round < 50000 ? 40 : sizeof s));
+		random_text(&state, s, n);
+		/* a line is not a string: its bytes after n are the next line's */
+		struct line l = {s, n > 0 ? n - next_random(&state) % 3 % n : 0};
+		if (code_line(&l) != ref_code_line(&l))
+			mismatches++;
+	}
+	CHECK_INT(mismatches, 0);
+}
+
+/* Every name of a header line passes message_header_line's test of the first letter. */
+static void
+test_message_header_initials(void)
+{
+	for (size_t i = 0; i < NELEM(message_header_names); i++) {
+		char upper[64], lower[64];
+		size_t k = strlen(message_header_names[i]);
+		for (size_t j = 0; j <= k; j++) {
+			upper[j] = (char)toupper((unsigned char)message_header_names[i][j]);
+			lower[j] = (char)ascii_tolower((unsigned char)message_header_names[i][j]);
+		}
+		struct line u = {upper, k}, w = {lower, k};
+		CHECK(message_header_line(&u));
+		CHECK(message_header_line(&w));
+	}
+	struct line none = {"Bounce: x", 9};
+	CHECK(!message_header_line(&none));
+}
+
+static void
 test_collapse_matches_reference(void)
 {
 	uint64_t state = 0x2545f4914f6cdd1du;
@@ -199,6 +255,8 @@ int
 main(void)
 {
 	test_codes_match_reference();
+	test_code_lines_match_reference();
+	test_message_header_initials();
 	test_collapse_matches_reference();
 	test_address_classes();
 	return unit_done("test_bounce_scan");
