@@ -582,9 +582,14 @@ find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 static char *
 addr_norm(const char *s, size_t n)
 {
-	char *d = rb_xstrndup(s, n), *at = strrchr(d, '@');
-	for (char *p = at; p && *p; p++)
-		*p = (char)ascii_tolower((unsigned char)*p);
+	char *d = rb_xstrndup(s, n);
+	/* the copy ends at its first NUL (a quoted local part may hold one) */
+	size_t len = strnlen(d, n);
+	const char *at = memrchr(d, '@', len);
+
+	/* from the last '@' on, a loop without a test of each byte for the end */
+	for (size_t i = at ? (size_t)(at - d) : len; i < len; i++)
+		d[i] = (char)ascii_tolower((unsigned char)d[i]);
 	return d;
 }
 
@@ -740,7 +745,7 @@ find_smtp_code(const char *s, char *out)
 	return false;
 }
 
-/* A host name after "host " / "by " / "Server " or before " [ip]"; "" when none. */
+/* A host name after "host " / "by " / "Server " or before " [ip]"; NULL when none. */
 static char *
 find_remote_host(const char *s)
 {
@@ -762,7 +767,7 @@ find_remote_host(const char *s)
 			at = more == SIZE_MAX ? SIZE_MAX : at + 1 + more;
 		}
 	}
-	return rb_xstrdup("");
+	return NULL;
 }
 
 /* ---- dates ---- */
@@ -772,8 +777,12 @@ month_of(const char *m)
 {
 	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
 		"aug", "sep", "oct", "nov", "dec"};
+	/* strncasecmp(m, months[i], 3) == 0 by hand: a month's name has no NUL, so a
+	 * shorter m differs at its own NUL */
+	unsigned char c0 = ascii_tolower((unsigned char)m[0]);
 	for (int i = 0; i < 12; i++)
-		if (strncasecmp(m, months[i], 3) == 0)
+		if (c0 == (unsigned char)months[i][0] && ascii_tolower((unsigned char)m[1]) == (unsigned char)months[i][1] &&
+		    ascii_tolower((unsigned char)m[2]) == (unsigned char)months[i][2])
 			return i;
 	return -1;
 }
@@ -834,6 +843,14 @@ days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* v (0 to 99) as two decimal digits at out. */
+static void
+two_digits(char *out, int v)
+{
+	out[0] = (char)('0' + v / 10);
+	out[1] = (char)('0' + v % 10);
+}
+
 /* Write secs (since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ" when its year has four digits;
  * false, with nothing written, otherwise. */
 static bool
@@ -854,14 +871,15 @@ format_utc(long long secs, char *out, size_t outlen)
 	y = yoe + era * 400 + (m <= 2);
 	if (y < 1000 || y > 9999 || outlen < 21)
 		return false;
-	int v[6] = {(int)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
 	static const char shape[] = "YYYY-MM-DDTHH:MM:SSZ";
-	/* the digits of each field, right to left */
-	static const int field_end[6] = {3, 6, 9, 12, 15, 18}, field_len[6] = {4, 2, 2, 2, 2, 2};
 	memcpy(out, shape, sizeof shape);
-	for (int f = 0; f < 6; f++)
-		for (int k = 0; k < field_len[f]; k++, v[f] /= 10)
-			out[field_end[f] - k] = (char)('0' + v[f] % 10);
+	two_digits(out, (int)(y / 100));
+	two_digits(out + 2, (int)(y % 100));
+	two_digits(out + 5, m);
+	two_digits(out + 8, d);
+	two_digits(out + 11, (int)(rem / 3600));
+	two_digits(out + 14, (int)(rem / 60 % 60));
+	two_digits(out + 17, (int)(rem % 60));
 	return true;
 }
 

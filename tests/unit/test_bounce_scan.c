@@ -122,6 +122,26 @@ ref_domain_char(unsigned char c)
 	return ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
 }
 
+static int
+ref_month_of(const char *m)
+{
+	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+		"aug", "sep", "oct", "nov", "dec"};
+	for (int i = 0; i < 12; i++)
+		if (strncasecmp(m, months[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+static char *
+ref_addr_norm(const char *s, size_t n)
+{
+	char *d = rb_xstrndup(s, n), *at = strrchr(d, '@');
+	for (char *p = at; p && *p; p++)
+		*p = (char)ascii_tolower((unsigned char)*p);
+	return d;
+}
+
 /* ---- random texts ---- */
 
 static uint64_t
@@ -243,6 +263,34 @@ test_collapse_matches_reference(void)
 }
 
 static void
+test_months_and_addresses(void)
+{
+	static const char bytes[] = "aAjJnNuUyYoOcCtTfFeEbBmMrRpPlLgGsSvVdDzZ@.\0";
+	uint64_t state = 0xbb67ae8584caa73bu;
+	int mismatches = 0;
+
+	for (int round = 0; round < 200000; round++) {
+		char m[8] = {0};
+		size_t n = (size_t)(next_random(&state) % 8);
+		for (size_t i = 0; i < n; i++)
+			m[i] = bytes[next_random(&state) % (sizeof bytes - 1)];
+		if (month_of(m) != ref_month_of(m))
+			mismatches++;
+		char *got = addr_norm(m, n), *want = ref_addr_norm(m, n);
+		if (memcmp(got, want, n + 1) != 0)
+			mismatches++;
+		free(got);
+		free(want);
+	}
+	CHECK_INT(mismatches, 0);
+	char out[32];
+	CHECK(bounce_iso_date("Mon, 2 Mar 2026 23:04:11 -0130", out, sizeof out));
+	CHECK_STR(out, "2026-03-03T00:34:11Z");
+	CHECK(bounce_iso_date("1 JAN 1999 00:00 GMT", out, sizeof out));
+	CHECK_STR(out, "1999-01-01T00:00:00Z");
+}
+
+static void
 test_address_classes(void)
 {
 	for (int c = 0; c < 256; c++) {
@@ -259,5 +307,6 @@ main(void)
 	test_message_header_initials();
 	test_collapse_matches_reference();
 	test_address_classes();
+	test_months_and_addresses();
 	return unit_done("test_bounce_scan");
 }
