@@ -347,6 +347,7 @@ struct bounce_engine {
 	/* mta_prefix[k]: the set of the first k markers, made on first use (mta_name) */
 	struct scan_set *mta_prefix[NELEM(mta_markers) + 1];
 	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
+	size_t text_marker_len[TM_COUNT];            /* their lengths */
 	size_t text_marker_max;                      /* the length of the longest */
 	/* The outermost notice's text buffers, kept from one message to the next: a
 	 * notice's text grows them through several sizes, which the next one need not
@@ -377,9 +378,11 @@ bounce_engine_new(void)
 	memcpy(eng->text_marker + TM_PERMANENT, permanent_words, sizeof permanent_words);
 	memcpy(eng->text_marker + TM_MTA, eng->mta_marker, sizeof eng->mta_marker);
 	eng->text_marker[TM_RESEND] = resend_words;
-	for (size_t k = 0; k < TM_COUNT; k++)
-		if (strlen(eng->text_marker[k]) > eng->text_marker_max)
-			eng->text_marker_max = strlen(eng->text_marker[k]);
+	for (size_t k = 0; k < TM_COUNT; k++) {
+		eng->text_marker_len[k] = strlen(eng->text_marker[k]);
+		if (eng->text_marker_len[k] > eng->text_marker_max)
+			eng->text_marker_max = eng->text_marker_len[k];
+	}
 	eng->walker = mime_walker_new();
 	return eng;
 }
@@ -492,7 +495,7 @@ group_first(const struct scan *sc, int from, int to)
 static bool
 marker_within(const struct bounce_engine *eng, const struct scan *sc, int k, size_t span)
 {
-	return sc->text_first[k] != SIZE_MAX && sc->text_first[k] + strlen(eng->text_marker[k]) <= span;
+	return sc->text_first[k] != SIZE_MAX && sc->text_first[k] + eng->text_marker_len[k] <= span;
 }
 
 /* Does the text's first 8 KB have a word of failure?  Asked only when the headers
@@ -1518,6 +1521,9 @@ title_line(const char *s)
 
 	while (*s == ' ' || *s == '\t')
 		s++;
+	/* no title without its first stars: the length of a long text is not needed then */
+	if (strncmp(s, "**", 2) != 0)
+		return false;
 	n = strlen(s);
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
