@@ -1907,7 +1907,8 @@ first_mta_marker(struct bounce_engine *eng, const char *s, size_t len, size_t k)
 		eng->mta_prefix[k] = scan_set_new(eng->mta_marker, k);
 	for (size_t i = 0; i < k; i++)
 		first[i] = SIZE_MAX;
-	scan_set_first(eng->mta_prefix[k], s, len, first);
+	if (!scan_set_first(eng->mta_prefix[k], s, len, first))
+		return k;
 	for (size_t i = 0; i < k; i++)
 		if (first[i] != SIZE_MAX)
 			return i;
@@ -1923,7 +1924,8 @@ mta_name(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 	size_t upto = sc->text_end < MTA_TEXT_SPAN ? sc->text_end : MTA_TEXT_SPAN;
 	size_t best = NELEM(mta_markers);   /* the first marker known to occur, or none */
 
-	for (size_t i = 0; i < NELEM(mta_markers) && best == NELEM(mta_markers); i++)
+	/* (nothing is known of a text not searched yet) */
+	for (size_t i = 0; sc->text_scanned > 0 && i < NELEM(mta_markers) && best == NELEM(mta_markers); i++)
 		if (marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN))
 			best = i;
 	/* the header block first: the software's own header (From: Mail Delivery System)
