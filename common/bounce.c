@@ -836,6 +836,21 @@ scan_word(const char *p, char *out, size_t max)
 	return n ? p : NULL;
 }
 
+/* atoi of p, which starts with a digit, by hand (the library's goes through strtol, a
+ * good share of a date's cost): the digits' value, LONG_MAX when it is larger, as an
+ * int as atoi makes it. */
+static int
+leading_number(const char *p)
+{
+	long v = 0;
+
+	for (; ascii_isdigit((unsigned char)*p); p++) {
+		int d = *p - '0';
+		v = v > (LONG_MAX - d) / 10 ? LONG_MAX : v * 10 + d;
+	}
+	return (int)v;
+}
+
 /* Days from 1970-01-01 to year-month-day (month 1-12) of the Gregorian calendar; a day
  * past the month's end counts on into the next, as timegm takes it. */
 static long long
@@ -924,7 +939,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		return false;
 	if (scan_word(p, zone, 15) != NULL) {
 		if ((zone[0] == '+' || zone[0] == '-') && ascii_isdigit((unsigned char)zone[1])) {
-			int z = atoi(zone + 1);
+			int z = leading_number(zone + 1);
 			off = (z / 100) * 60 + z % 100;
 			if (zone[0] == '-')
 				off = -off;

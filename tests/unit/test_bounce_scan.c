@@ -283,6 +283,9 @@ test_months_and_addresses(void)
 		free(want);
 	}
 	CHECK_INT(mismatches, 0);
+	static const char *const numbers[] = {"0", "0130", "1200xyz", "99999999999999", "7", "00000000000000012"};
+	for (size_t i = 0; i < NELEM(numbers); i++)
+		CHECK_INT(leading_number(numbers[i]), atoi(numbers[i]));
 	char out[32];
 	CHECK(bounce_iso_date("Mon, 2 Mar 2026 23:04:11 -0130", out, sizeof out));
 	CHECK_STR(out, "2026-03-03T00:34:11Z");
