@@ -182,6 +182,45 @@ static const struct {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- eight bytes at a time ----
+ * The per-byte loops over a diagnostic look for bytes that are rare in it (a digit of a
+ * code, white space twice); a word of eight bytes without any is passed over at once.
+ * The masks are exact for every byte (no carry runs from one byte into the next), so a
+ * word is only ever passed over when none of its bytes is a candidate. */
+#define BYTES_ONES UINT64_C(0x0101010101010101)
+#define BYTES_HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+word_at(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/* The high bit of every byte of w that is at most c (c below 0x80). */
+static inline uint64_t
+bytes_at_most(uint64_t w, unsigned char c)
+{
+	/* a byte's low seven bits plus 0x7f - c reach its high bit when they exceed c */
+	return ~(w | ((w & ~BYTES_HIGH) + BYTES_ONES * (unsigned char)(0x7f - c))) & BYTES_HIGH;
+}
+
+/* The high bit of every byte of w from lo to hi (0 < lo <= hi < 0x80). */
+static inline uint64_t
+bytes_between(uint64_t w, unsigned char lo, unsigned char hi)
+{
+	return bytes_at_most(w, hi) & ~bytes_at_most(w, (unsigned char)(lo - 1));
+}
+
+/* The high bit of every byte of w equal to c. */
+static inline uint64_t
+bytes_equal(uint64_t w, unsigned char c)
+{
+	return bytes_at_most(w ^ (BYTES_ONES * c), 0);
+}
+
 /* Two strings searched in the notice's text besides the tables: the first with them, the
  * second (anywhere in the text) on its own. */
 static const char resend_words[] = "do not need to resend";
@@ -305,7 +344,10 @@ struct bounce_engine {
 	} sets[SET_SLOTS];
 	size_t nsets;
 	const char *mta_marker[NELEM(mta_markers)];  /* the markers of mta_markers[] */
+	/* mta_prefix[k]: the set of the first k markers, made on first use (mta_name) */
+	struct scan_set *mta_prefix[NELEM(mta_markers) + 1];
 	const char *text_marker[TM_COUNT];           /* the strings of the text's one pass */
+	size_t text_marker_len[TM_COUNT];            /* their lengths */
 	size_t text_marker_max;                      /* the length of the longest */
 	/* The outermost notice's text buffers, kept from one message to the next: a
 	 * notice's text grows them through several sizes, which the next one need not
@@ -336,9 +378,11 @@ bounce_engine_new(void)
 	memcpy(eng->text_marker + TM_PERMANENT, permanent_words, sizeof permanent_words);
 	memcpy(eng->text_marker + TM_MTA, eng->mta_marker, sizeof eng->mta_marker);
 	eng->text_marker[TM_RESEND] = resend_words;
-	for (size_t k = 0; k < TM_COUNT; k++)
-		if (strlen(eng->text_marker[k]) > eng->text_marker_max)
-			eng->text_marker_max = strlen(eng->text_marker[k]);
+	for (size_t k = 0; k < TM_COUNT; k++) {
+		eng->text_marker_len[k] = strlen(eng->text_marker[k]);
+		if (eng->text_marker_len[k] > eng->text_marker_max)
+			eng->text_marker_max = eng->text_marker_len[k];
+	}
 	eng->walker = mime_walker_new();
 	return eng;
 }
@@ -350,6 +394,8 @@ bounce_engine_free(struct bounce_engine *eng)
 		return;
 	for (size_t i = 0; i < SET_SLOTS; i++)
 		scan_set_free(eng->sets[i].set);
+	for (size_t k = 0; k < NELEM(eng->mta_prefix); k++)
+		scan_set_free(eng->mta_prefix[k]);
 	for (size_t i = 0; i < NELEM(eng->kept); i++)
 		rb_buf_free(&eng->kept[i]);
 	for (size_t d = 0; d <= MAX_DEPTH; d++) {
@@ -449,7 +495,7 @@ group_first(const struct scan *sc, int from, int to)
 static bool
 marker_within(const struct bounce_engine *eng, const struct scan *sc, int k, size_t span)
 {
-	return sc->text_first[k] != SIZE_MAX && sc->text_first[k] + strlen(eng->text_marker[k]) <= span;
+	return sc->text_first[k] != SIZE_MAX && sc->text_first[k] + eng->text_marker_len[k] <= span;
 }
 
 /* Does the text's first 8 KB have a word of failure?  Asked only when the headers
@@ -466,16 +512,39 @@ failure_wording(struct bounce_engine *eng, struct scan *sc)
 
 /* ---- addresses ---- */
 
+/* The bytes of an address by class, looked up once a byte in the loops that walk over
+ * every byte of one: ADDR_LOCAL a letter, a digit, one of .!#$%&'*+/=?^_`{|}~- or any
+ * byte from 0x80 up; ADDR_DOMAIN a letter, a digit, '.', '-' or '_'. */
+enum { ADDR_LOCAL = 1, ADDR_DOMAIN = 2 };
+static const unsigned char addr_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 3, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 3,
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static bool
 local_char(unsigned char c)
 {
-	return ascii_isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c >= 0x80;
+	return (addr_class[c] & ADDR_LOCAL) != 0;
 }
 
 static bool
 domain_char(unsigned char c)
 {
-	return ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+	return (addr_class[c] & ADDR_DOMAIN) != 0;
 }
 
 /* The first address in s[0..n): its start and end.  The domain must have a dot. */
@@ -520,9 +589,14 @@ find_addr(const char *s, size_t n, size_t *as, size_t *ae)
 static char *
 addr_norm(const char *s, size_t n)
 {
-	char *d = rb_xstrndup(s, n), *at = strrchr(d, '@');
-	for (char *p = at; p && *p; p++)
-		*p = (char)ascii_tolower((unsigned char)*p);
+	char *d = rb_xstrndup(s, n);
+	/* the copy ends at its first NUL (a quoted local part may hold one) */
+	size_t len = strnlen(d, n);
+	const char *at = memrchr(d, '@', len);
+
+	/* from the last '@' on, a loop without a test of each byte for the end */
+	for (size_t i = at ? (size_t)(at - d) : len; i < len; i++)
+		d[i] = (char)ascii_tolower((unsigned char)d[i]);
 	return d;
 }
 
@@ -568,36 +642,59 @@ after_reply_code(const char *s, const char *p)
 	    ascii_isdigit((unsigned char)q[-1]) && (q - s == 3 || !ascii_isalnum((unsigned char)q[-4]));
 }
 
+/* The length of the RFC 3463 code that starts at p in s ("5.1.1", not inside a word, a
+ * number or an IP address), or 0. */
+static size_t
+status_code_at(const char *s, const char *p)
+{
+	/* the cheap test first: a class digit and a dot */
+	if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+		return 0;
+	if (p > s && (ascii_isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+		return 0;
+	const char *q = p + 2;
+	size_t d1 = 0, d2 = 0;
+	while (ascii_isdigit((unsigned char)q[d1]))
+		d1++;
+	if (d1 == 0 || d1 > 3 || q[d1] != '.')
+		return 0;
+	q += d1 + 1;
+	while (ascii_isdigit((unsigned char)q[d2]))
+		d2++;
+	if (d2 == 0 || d2 > 3)
+		return 0;
+	if (q[d2] == '.' && ascii_isdigit((unsigned char)q[d2 + 1]))
+		return 0; /* an IP address */
+	if (ascii_isalnum((unsigned char)q[d2]))
+		return 0;
+	return (size_t)(q + d2 - p);
+}
+
+/* Can no code start in the eight bytes at p (nine readable)?  A code starts with a class
+ * digit followed by a dot; most of a diagnostic's words have none. */
+static bool
+no_status_start(const char *p)
+{
+	return (bytes_between(word_at(p), '2', '5') & bytes_equal(word_at(p + 1), '.')) == 0;
+}
+
 /* Both of find_status's searches in one pass: the first code that follows a reply code
  * (when it fits out), else the first code of all. */
 static bool
 find_status_from(const char *s, char *out, size_t outlen)
 {
-	const char *first = NULL;
+	const char *first = NULL, *end = s + strlen(s);
 	size_t first_len = 0;
 
-	for (const char *p = s; *p; p++) {
-		/* the cheap test first: a class digit and a dot */
-		if (*p < '2' || *p > '5' || p[1] != '.' || !(p[0] == '2' || p[0] == '4' || p[0] == '5'))
+	for (const char *p = s; p < end; p++) {
+		/* eight places passed over at once (the word after them ends by the NUL) */
+		while (end - p >= 8 && no_status_start(p))
+			p += 8;
+		if (p == end)
+			break;
+		size_t len = status_code_at(s, p);
+		if (len == 0)
 			continue;
-		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || p[-1] == '.'))
-			continue;
-		const char *q = p + 2;
-		size_t d1 = 0, d2 = 0;
-		while (ascii_isdigit((unsigned char)q[d1]))
-			d1++;
-		if (d1 == 0 || d1 > 3 || q[d1] != '.')
-			continue;
-		q += d1 + 1;
-		while (ascii_isdigit((unsigned char)q[d2]))
-			d2++;
-		if (d2 == 0 || d2 > 3)
-			continue;
-		if (q[d2] == '.' && ascii_isdigit((unsigned char)q[d2 + 1]))
-			continue; /* an IP address */
-		if (ascii_isalnum((unsigned char)q[d2]))
-			continue;
-		size_t len = (size_t)(q + d2 - p);
 		if (first == NULL) {
 			first = p;
 			first_len = len;
@@ -621,27 +718,41 @@ find_status_from(const char *s, char *out, size_t outlen)
 
 /* An SMTP reply code ("550", "421-") in s; false if none. */
 static bool
+smtp_code_at(const char *s, const char *p)
+{
+	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !ascii_isdigit((unsigned char)p[1]) ||
+	    !ascii_isdigit((unsigned char)p[2]))
+		return false;
+	if (p > s && (ascii_isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
+		return false;
+	if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != ']' && p[3] != ',' &&
+	    p[3] != ')')
+		return false;
+	return p[1] <= '5';
+}
+
+static bool
 find_smtp_code(const char *s, char *out)
 {
-	for (const char *p = s; *p; p++) {
-		if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || !ascii_isdigit((unsigned char)p[1]) ||
-		    !ascii_isdigit((unsigned char)p[2]))
-			continue;
-		if (p > s && (ascii_isalnum((unsigned char)p[-1]) || strchr(".:/-=#+_", p[-1])))
-			continue;
-		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' && p[3] != ']' && p[3] != ',' &&
-		    p[3] != ')')
-			continue;
-		if (p[1] > '5')
-			continue;
-		memcpy(out, p, 3);
-		out[3] = '\0';
-		return true;
+	const char *end = s + strlen(s);
+
+	for (const char *p = s; p < end; p++) {
+		/* eight places passed over at once: a reply starts with a class digit, and
+		 * most of a diagnostic's bytes are no digit from 2 to 5 */
+		while (end - p >= 8 && bytes_between(word_at(p), '2', '5') == 0)
+			p += 8;
+		if (p == end)
+			break;
+		if (smtp_code_at(s, p)) {
+			memcpy(out, p, 3);
+			out[3] = '\0';
+			return true;
+		}
 	}
 	return false;
 }
 
-/* A host name after "host " / "by " / "Server " or before " [ip]"; "" when none. */
+/* A host name after "host " / "by " / "Server " or before " [ip]"; NULL when none. */
 static char *
 find_remote_host(const char *s)
 {
@@ -663,7 +774,7 @@ find_remote_host(const char *s)
 			at = more == SIZE_MAX ? SIZE_MAX : at + 1 + more;
 		}
 	}
-	return rb_xstrdup("");
+	return NULL;
 }
 
 /* ---- dates ---- */
@@ -673,8 +784,12 @@ month_of(const char *m)
 {
 	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
 		"aug", "sep", "oct", "nov", "dec"};
+	/* strncasecmp(m, months[i], 3) == 0 by hand: a month's name has no NUL, so a
+	 * shorter m differs at its own NUL */
+	unsigned char c0 = ascii_tolower((unsigned char)m[0]);
 	for (int i = 0; i < 12; i++)
-		if (strncasecmp(m, months[i], 3) == 0)
+		if (c0 == (unsigned char)months[i][0] && ascii_tolower((unsigned char)m[1]) == (unsigned char)months[i][1] &&
+		    ascii_tolower((unsigned char)m[2]) == (unsigned char)months[i][2])
 			return i;
 	return -1;
 }
@@ -721,6 +836,21 @@ scan_word(const char *p, char *out, size_t max)
 	return n ? p : NULL;
 }
 
+/* atoi of p, which starts with a digit, by hand (the library's goes through strtol, a
+ * good share of a date's cost): the digits' value, LONG_MAX when it is larger, as an
+ * int as atoi makes it. */
+static int
+leading_number(const char *p)
+{
+	long v = 0;
+
+	for (; ascii_isdigit((unsigned char)*p); p++) {
+		int d = *p - '0';
+		v = v > (LONG_MAX - d) / 10 ? LONG_MAX : v * 10 + d;
+	}
+	return (int)v;
+}
+
 /* Days from 1970-01-01 to year-month-day (month 1-12) of the Gregorian calendar; a day
  * past the month's end counts on into the next, as timegm takes it. */
 static long long
@@ -733,6 +863,14 @@ days_from_civil(long long y, int m, int d)
 	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
 	return era * 146097 + doe - 719468;
+}
+
+/* v (0 to 99) as two decimal digits at out. */
+static void
+two_digits(char *out, int v)
+{
+	out[0] = (char)('0' + v / 10);
+	out[1] = (char)('0' + v % 10);
 }
 
 /* Write secs (since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ" when its year has four digits;
@@ -755,14 +893,15 @@ format_utc(long long secs, char *out, size_t outlen)
 	y = yoe + era * 400 + (m <= 2);
 	if (y < 1000 || y > 9999 || outlen < 21)
 		return false;
-	int v[6] = {(int)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
 	static const char shape[] = "YYYY-MM-DDTHH:MM:SSZ";
-	/* the digits of each field, right to left */
-	static const int field_end[6] = {3, 6, 9, 12, 15, 18}, field_len[6] = {4, 2, 2, 2, 2, 2};
 	memcpy(out, shape, sizeof shape);
-	for (int f = 0; f < 6; f++)
-		for (int k = 0; k < field_len[f]; k++, v[f] /= 10)
-			out[field_end[f] - k] = (char)('0' + v[f] % 10);
+	two_digits(out, (int)(y / 100));
+	two_digits(out + 2, (int)(y % 100));
+	two_digits(out + 5, m);
+	two_digits(out + 8, d);
+	two_digits(out + 11, (int)(rem / 3600));
+	two_digits(out + 14, (int)(rem / 60 % 60));
+	two_digits(out + 17, (int)(rem % 60));
 	return true;
 }
 
@@ -800,7 +939,7 @@ bounce_iso_date(const char *v, char *out, size_t outlen)
 		return false;
 	if (scan_word(p, zone, 15) != NULL) {
 		if ((zone[0] == '+' || zone[0] == '-') && ascii_isdigit((unsigned char)zone[1])) {
-			int z = atoi(zone + 1);
+			int z = leading_number(zone + 1);
 			off = (z / 100) * 60 + z % 100;
 			if (zone[0] == '-')
 				off = -off;
@@ -954,6 +1093,65 @@ set_rec(struct bounce_rec *r, const char *rcpt, const char *action, const char *
 	r->diagnostic = diag;
 }
 
+/* Eight bytes of a diagnostic at p, after white space (*sp) or not, written to o as
+ * collapse_space writes them, when their white space is only single bytes after other
+ * bytes: the common case of words one space apart.  False, with nothing written, when
+ * they need a closer look. */
+static bool
+collapse_word(const unsigned char *p, char *o, bool *sp)
+{
+	uint64_t w = word_at((const char *)p), ws = bytes_at_most(w, ' ');
+
+	if ((*sp && p[0] <= ' ') || (ws & (ws << 8 | ws >> 8)) != 0)
+		return false;
+	/* the white space bytes become spaces: every bit of their bytes from the high one */
+	uint64_t mask = (ws >> 7) * 0xff;
+	w = (w & ~mask) | (BYTES_ONES * ' ' & mask);
+	memcpy(o, &w, sizeof w);
+	*sp = p[7] <= ' ';
+	return true;
+}
+
+/* The diagnostic on one line, into d (empty): white space (the C locale's) or a control
+ * byte, all at or below ' ', becomes one space, none at the ends; at most MAX_DIAG bytes,
+ * written straight into a buffer of the size they can reach. */
+static void
+collapse_space(const char *diag, struct rb_buf *d)
+{
+	bool sp = true;
+	size_t dlen = diag ? strlen(diag) : 0;
+
+	rb_buf_reserve(d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
+	const unsigned char *p = (const unsigned char *)(diag ? diag : ""), *pe = p + dlen;
+	while (p < pe && d->len < MAX_DIAG) {
+		/* a stretch that cannot fill the buffer: no test of its length inside */
+		size_t chunk = (size_t)(pe - p) < MAX_DIAG - d->len ? (size_t)(pe - p) : MAX_DIAG - d->len;
+		char *o = d->data;
+		size_t olen = d->len;
+		const unsigned char *ce = p + chunk;
+		while (p < ce) {
+			/* eight bytes at once when they need no byte's own test (no more written
+			 * than read, so within the stretch's room) */
+			if (ce - p >= 8 && collapse_word(p, o + olen, &sp)) {
+				p += 8;
+				olen += 8;
+				continue;
+			}
+			for (const unsigned char *e = ce - p < 8 ? ce : p + 8; p < e; p++) {
+				/* without branches, as words and spaces alternate */
+				bool ws = *p <= ' ';
+				o[olen] = ws ? ' ' : (char)*p;
+				olen += !(ws && sp);
+				sp = ws;
+			}
+		}
+		d->len = olen;
+	}
+	while (d->len > 0 && d->data[d->len - 1] == ' ')
+		d->len--;
+	d->data[d->len] = '\0';
+}
+
 static void
 add_rec(struct bounce_result *res, const char *rcpt, const char *action, const char *status,
     const char *diag, const char *remote)
@@ -961,7 +1159,6 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 	struct bounce_rec *r;
 	char code[8] = "", st[16] = "";
 	struct rb_buf d = {0};
-	bool sp = true;
 
 	for (size_t i = 0; i < res->n; i++)
 		if (rcpt[0] && strcasecmp(res->rec[i].recipient, rcpt) == 0)
@@ -970,29 +1167,7 @@ add_rec(struct bounce_result *res, const char *rcpt, const char *action, const c
 		res->dropped++;
 		return;
 	}
-	/* the diagnostic on one line: white space collapsed, written straight into a buffer
-	 * of the size it can reach */
-	size_t dlen = diag ? strlen(diag) : 0;
-	rb_buf_reserve(&d, dlen < MAX_DIAG ? dlen : MAX_DIAG);
-	const unsigned char *p = (const unsigned char *)(diag ? diag : ""), *pe = p + dlen;
-	while (p < pe && d.len < MAX_DIAG) {
-		/* a stretch that cannot fill the buffer: no test of its length inside */
-		size_t chunk = (size_t)(pe - p) < MAX_DIAG - d.len ? (size_t)(pe - p) : MAX_DIAG - d.len;
-		char *o = d.data;
-		size_t olen = d.len;
-		for (const unsigned char *ce = p + chunk; p < ce; p++) {
-			/* white space (the C locale's) or a control byte, all at or below ' ',
-			 * becomes one space; without branches, as words and spaces alternate */
-			bool ws = *p <= ' ';
-			o[olen] = ws ? ' ' : (char)*p;
-			olen += !(ws && sp);
-			sp = ws;
-		}
-		d.len = olen;
-	}
-	while (d.len > 0 && d.data[d.len - 1] == ' ')
-		d.len--;
-	d.data[d.len] = '\0';
+	collapse_space(diag, &d);
 	if (status && *status) {
 		size_t k = strnlen(status, sizeof st - 1);
 		memcpy(st, status, k);
@@ -1062,15 +1237,22 @@ have_line(struct lines *L, size_t i)
 	return i < L->n;
 }
 
+/* The header names that mark a returned message's header block at column 0. */
+static const char *const message_header_names[] = {"Received:", "Return-Path:", "Message-ID:",
+	"From:", "To:", "Subject:", "Date:", "MIME-Version:", "DKIM-Signature:", "Content-Type:",
+	"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:", "ARC-Seal:",
+	"Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:", "X-Google-Smtp-Source:",
+	"X-Originating-IP:"};
+
 /* A header line of a returned message at column 0: "Received: ", "From: " ... */
 static bool
 message_header_line(const struct line *l)
 {
-	static const char *const names[] = {"Received:", "Return-Path:", "Message-ID:", "From:",
-		"To:", "Subject:", "Date:", "MIME-Version:", "DKIM-Signature:", "Content-Type:",
-		"Delivered-To:", "X-Original-To:", "Authentication-Results:", "X-Received:",
-		"ARC-Seal:", "Reply-To:", "X-Envelope-From:", "X-Envelope-To:", "Return-path:",
-		"X-Google-Smtp-Source:", "X-Originating-IP:"};
+	const char *const *names = message_header_names;
+	/* the letters the names start with, a bit each (the unit test checks them) */
+	static const uint32_t initials = 1u << ('a' - 'a') | 1u << ('c' - 'a') | 1u << ('d' - 'a') |
+	    1u << ('f' - 'a') | 1u << ('m' - 'a') | 1u << ('r' - 'a') | 1u << ('s' - 'a') |
+	    1u << ('t' - 'a') | 1u << ('x' - 'a');
 	if (l->n == 0)
 		return false;
 	/* the first letter first: most lines start with none of the names' (all letters,
@@ -1078,7 +1260,9 @@ message_header_line(const struct line *l)
 	unsigned char c0 = (unsigned char)l->s[0];
 	if (c0 >= 'A' && c0 <= 'Z')
 		c0 = (unsigned char)(c0 + ('a' - 'A'));
-	for (size_t i = 0; i < NELEM(names); i++) {
+	if (c0 < 'a' || c0 > 'z' || ((initials >> (c0 - 'a')) & 1) == 0)
+		return false;
+	for (size_t i = 0; i < NELEM(message_header_names); i++) {
 		if (c0 != ((unsigned char)names[i][0] | 0x20))
 			continue;
 		size_t k = strlen(names[i]);
@@ -1253,8 +1437,14 @@ code_line(const struct line *l)
 	bool maybe = false, hit;
 
 	/* Either code starts with 2, 4 or 5, then a digit (a reply) or a dot (a status):
-	 * most lines have no such pair, and need no closer look. */
-	for (size_t i = 0; i + 1 < l->n && !maybe; i++)
+	 * most lines have no such pair, and need no closer look.  Eight places at a time
+	 * where no byte from '2' to '5' is followed by one from '.' to '9'. */
+	size_t i = 0;
+	for (; i + 9 <= l->n; i += 8)
+		if ((bytes_between(word_at(l->s + i), '2', '5') &
+		    bytes_between(word_at(l->s + i + 1), '.', '9')) != 0)
+			break;
+	for (; i + 1 < l->n && !maybe; i++)
 		maybe = (l->s[i] == '2' || l->s[i] == '4' || l->s[i] == '5') &&
 		    ((l->s[i + 1] >= '0' && l->s[i + 1] <= '9') || l->s[i + 1] == '.');
 	if (!maybe)
@@ -1346,6 +1536,9 @@ title_line(const char *s)
 
 	while (*s == ' ' || *s == '\t')
 		s++;
+	/* no title without its first stars: the length of a long text is not needed then */
+	if (strncmp(s, "**", 2) != 0)
+		return false;
 	n = strlen(s);
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
@@ -1716,37 +1909,53 @@ scan_text(struct bounce_engine *eng, const struct top *t, struct scan *sc, struc
 	w->diag = diag;
 }
 
+/* The index of the first of the markers [0, k) of mta_markers that occurs in s[0..len),
+ * or k when none does.  Only those k are searched for, as a set of their own: a set of
+ * fewer strings lets fewer places of the text through its sieve. */
+static size_t
+first_mta_marker(struct bounce_engine *eng, const char *s, size_t len, size_t k)
+{
+	size_t first[NELEM(mta_markers)];
+
+	if (k == 0)
+		return 0;
+	if (eng->mta_prefix[k] == NULL)
+		eng->mta_prefix[k] = scan_set_new(eng->mta_marker, k);
+	for (size_t i = 0; i < k; i++)
+		first[i] = SIZE_MAX;
+	if (!scan_set_first(eng->mta_prefix[k], s, len, first))
+		return k;
+	for (size_t i = 0; i < k; i++)
+		if (first[i] != SIZE_MAX)
+			return i;
+	return k;
+}
+
 /* The software named by the notice: the first marker of the table found in the text's
- * first 4 KB or in the header block. */
+ * first 4 KB or in the header block.  Only the first marker known to occur matters: one
+ * after it cannot change the answer, and is not looked for. */
 static const char *
 mta_name(struct bounce_engine *eng, const struct top *t, struct scan *sc)
 {
-	size_t first[NELEM(mta_markers)], found[NELEM(mta_markers)];
 	size_t upto = sc->text_end < MTA_TEXT_SPAN ? sc->text_end : MTA_TEXT_SPAN;
-	const struct scan_set *set = set_of(eng, eng->mta_marker, NELEM(mta_markers));
+	size_t best = NELEM(mta_markers);   /* the first marker known to occur, or none */
 
-	for (size_t i = 0; i < NELEM(mta_markers); i++)
-		first[i] = marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN) ? 0 : SIZE_MAX;
-	/* the table's first marker outranks any other: nothing more to look for */
-	if (first[0] == 0)
-		return mta_markers[0].mta;
+	/* (nothing is known of a text not searched yet) */
+	for (size_t i = 0; sc->text_scanned > 0 && i < NELEM(mta_markers) && best == NELEM(mta_markers); i++)
+		if (marker_within(eng, sc, TM_MTA + (int)i, MTA_TEXT_SPAN))
+			best = i;
+	/* the header block first: the software's own header (From: Mail Delivery System)
+	 * often names it there, and leaves only the markers before its own to look for in
+	 * the longer text */
+	best = first_mta_marker(eng, t->hdr, t->hlen, best);
 	/* the part of the span not yet searched, for this table's markers alone: no other
-	 * question is asked of the text after this one, and the smaller set is the quicker */
+	 * question is asked of the text after this one */
 	if (upto > sc->text_scanned) {
 		size_t from = sc->text_scanned > eng->text_marker_max ?
 		    sc->text_scanned - eng->text_marker_max : 0;
-		for (size_t i = 0; i < NELEM(mta_markers); i++)
-			found[i] = SIZE_MAX;
-		scan_set_first(set, S(&sc->text) + from, upto - from, found);
-		for (size_t i = 0; i < NELEM(mta_markers); i++)
-			if (found[i] != SIZE_MAX)
-				first[i] = 0;
+		best = first_mta_marker(eng, S(&sc->text) + from, upto - from, best);
 	}
-	scan_set_first(set, t->hdr, t->hlen, first);
-	for (size_t i = 0; i < NELEM(mta_markers); i++)
-		if (first[i] != SIZE_MAX)
-			return mta_markers[i].mta;
-	return "unknown";
+	return best < NELEM(mta_markers) ? mta_markers[best].mta : "unknown";
 }
 
 /* The software that wrote a delivery status report: a family named by a marker of its
