@@ -1,6 +1,10 @@
-/* scan: the mbox separator search.  The SSE2 version tests 16 positions at a time for the
- * line-end byte followed by "Fr", and only then compares the whole "From "; in mail text
- * that pair is rare enough that the loop runs at the speed of the loads. */
+/* scan: the searches of scan.h (the mbox separator, byte pairs, ASCII runs, sets of strings,
+ * a needle without case), each with a portable version and vector versions chosen when
+ * called; the unit tests and fuzz_scan hold them to the same answers.
+ *
+ * The separator search tests positions for the line-end byte followed by "Fr" (SSE2, 16 a
+ * round) or by 'F' (AVX2, 32 a round), and only then compares the whole "From "; in mail
+ * text that is rare enough that the loop runs at the speed of the loads. */
 #include "scan.h"
 
 #include <stdint.h>
