@@ -122,16 +122,21 @@ mime_field_append(const char *hdr, size_t len, size_t at, size_t nlen, struct rb
 	add_unfolded(out, v, (size_t)(ve - v));
 }
 
-bool
-mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen, struct rb_buf *out)
+/* The value of the field found at line at (SIZE_MAX: absent) into out, emptied first. */
+static bool
+field_value(const char *hdr, size_t len, size_t at, size_t nlen, struct rb_buf *out)
 {
-	size_t at = field_line(hdr, len, name, nlen);
-
 	buf_reset(out);
 	if (at == SIZE_MAX)
 		return false;
 	mime_field_append(hdr, len, at, nlen, out);
 	return true;
+}
+
+bool
+mime_header_n(const char *hdr, size_t len, const char *name, size_t nlen, struct rb_buf *out)
+{
+	return field_value(hdr, len, field_line(hdr, len, name, nlen), nlen, out);
 }
 
 void
@@ -261,19 +266,11 @@ bool
 mime_fields_get_n(const struct mime_fields *f, const char *name, size_t nlen, bool text,
     struct rb_buf *out)
 {
-	size_t at;
+	/* a block of more lines than the index holds is walked whole */
+	size_t at = f->whole ? indexed_field_line(f, name, nlen) : field_line(f->hdr, f->len, name, nlen);
 
-	if (!f->whole) {
-		/* more lines than the index holds: the walk of the whole block */
-		if (!mime_header_n(f->hdr, f->len, name, nlen, out))
-			return false;
-	} else {
-		at = indexed_field_line(f, name, nlen);
-		buf_reset(out);
-		if (at == SIZE_MAX)
-			return false;
-		mime_field_append(f->hdr, f->len, at, nlen, out);
-	}
+	if (!field_value(f->hdr, f->len, at, nlen, out))
+		return false;
 	if (text)
 		value_to_text(out);
 	return true;
