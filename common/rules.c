@@ -542,7 +542,8 @@ scan_index(struct matcher *m, const char *field)
  * occur instead of a try of every branch at every position.  Back references, inline
  * options, verbs, conditionals, recursion and named groups reach across branches: a
  * pattern with any of them stays whole.  Returns the number of branches (their offsets
- * in at, room for strlen(p) / 2 + 1), or 0 when the pattern stays whole. */
+ * in at, room for one more than the pattern's '|' bytes: branches may be empty, "a||b"),
+ * or 0 when the pattern stays whole. */
 static size_t
 split_branches(const char *p, size_t *at)
 {
@@ -619,8 +620,11 @@ add_item(struct matcher *m, char *src, const char *whole, const char *field, ssi
 static void
 add_rule(struct matcher *m, const struct rule *r, ssize_t group, size_t ri)
 {
-	size_t len = strlen(r->pattern);
-	size_t *at = rb_xcalloc(len / 2 + 2, sizeof *at);
+	size_t len = strlen(r->pattern), bars = 0;
+
+	for (size_t i = 0; i < len; i++)
+		bars += r->pattern[i] == '|';
+	size_t *at = rb_xcalloc(bars + 1, sizeof *at);
 	size_t n = split_branches(r->pattern, at);
 
 	if (n > RULES_ITEMS_MAX - m->n) /* no room left: each branch costs a compiled pattern */

@@ -121,3 +121,11 @@ pattern_of() {
 	assert_equal "$(cut -f12 <<< "${lines[1]}")" "userunknown"
 	assert_equal "${stderr_lines[0]}" "bounce-classify: $IN:2: the pattern at $RULES:1 gave up (too much backtracking); a later rule decided"
 }
+
+@test "a pattern of many empty branches (a||||b): every branch kept, the empty ones match" {
+	printf 'bars\tblocked\tdiagnostic\tzzz%s\n' "$(printf '|%.0s' {1..200})" > "$RULES"
+	run -0 --separate-stderr bounce-classify -r "$RULES" "$IN"
+	assert_equal "$stderr" ""
+	assert_equal "$(cut -f12,16 <<< "${lines[1]}")" "blocked	bars"
+	assert_equal "$(cut -f12,16 <<< "${lines[2]}")" "blocked	bars"
+}
